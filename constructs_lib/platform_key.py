@@ -1,0 +1,46 @@
+"""A customer-managed KMS key for everything one environment stores."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+# Services that publish to our encrypted SNS topic (alarms, rules, S3 events) must be able to use the key.
+PUBLISHING_SERVICES = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
+
+
+class PlatformKey(Construct):
+    """KMS key with yearly rotation, an alias, and a grant for the services that publish alerts.
+
+    Exposes ``key``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        alias: str,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        pending_window: Duration = Duration.days(30),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.key = kms.Key(
+            self,
+            "Key",
+            alias=alias,
+            description=f"Encrypts data, models, logs and alerts of {alias}",
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+            pending_window=pending_window,
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowAlertPublishingServices",
+                principals=[iam.ServicePrincipal(service) for service in PUBLISHING_SERVICES],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy "*" means this key
+            )
+        )

@@ -1,0 +1,1 @@
+"""Stacks compose constructs_lib constructs and do the wiring and grants between them."""

@@ -1,0 +1,34 @@
+"""One environment (dev, staging or prod) as a CDK Stage: its stacks, tags and exemptions."""
+
+from __future__ import annotations
+
+from aws_cdk import Environment, Stage, Tags
+from constructs import Construct
+
+from config import EnvironmentConfig
+from stacks.compliance import apply_exemptions
+from stacks.storage_stack import StorageStack
+
+
+class MlopsStage(Stage):
+    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            env=Environment(account=config.account, region=config.region),
+        )
+        self.config = config
+        self.storage = StorageStack(
+            self,
+            "Storage",
+            config=config,
+            stack_name=f"{config.resource_prefix}-storage",
+            description=f"mlops-sentiment {config.name}: KMS key, data/models/logs buckets, alert topic",
+        )
+        for key, value in config.cost_allocation_tags.items():
+            Tags.of(self).add(key, value)
+        apply_exemptions(self)
+
+    @property
+    def stacks(self) -> list:
+        return [self.storage]
