@@ -1,0 +1,1 @@
+"""Pieces the pipeline Lambdas share: reading configuration from the environment, and alerts."""

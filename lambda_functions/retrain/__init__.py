@@ -1,0 +1,1 @@
+"""Retraining Lambda: turns a schedule, drift or manual trigger into one SageMaker training job."""
