@@ -1,0 +1,135 @@
+"""Statistics of texts and predictions that the drift check compares between baseline and traffic.
+
+Depends on the standard library, numpy and ``model_code.text`` (stdlib only), so a drift Lambda
+can compute exactly the same numbers on captured traffic as ``train`` computed for the baseline.
+
+Histograms use FIXED bin edges stored with the counts, so two histograms are always comparable;
+values at or beyond the last edge count in the last bin. ``population_stability_index`` compares
+two such histograms (common rule of thumb: < 0.1 stable, 0.1-0.25 moderate, > 0.25 drifted).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from model_code.text import tokenize
+
+SCHEMA_VERSION = 1
+TOP_TOKENS = 5000
+LENGTH_EDGES = [0, 1, 2, 3, 5, 8, 12, 16, 20, 25, 30, 40, 50, 75, 100, 150, 200, 400]
+OOV_EDGES = [round(0.05 * i, 2) for i in range(21)]  # 0.00 .. 1.00
+CONFIDENCE_EDGES = [round(0.5 + 0.05 * i, 2) for i in range(11)]  # 0.50 .. 1.00
+_PSI_FLOOR = 1e-4  # empty bins would make PSI infinite; a small floor keeps it finite and comparable
+
+
+def histogram(values: Sequence[float], edges: Sequence[float]) -> dict[str, Any]:
+    """Counts per bin [edges[i], edges[i+1]); below the first edge -> first bin, beyond the last -> last bin."""
+    data = np.asarray(values, dtype=np.float64)
+    bins = np.clip(np.searchsorted(np.asarray(edges), data, side="right") - 1, 0, len(edges) - 2)
+    counts = np.bincount(bins, minlength=len(edges) - 1) if data.size else np.zeros(len(edges) - 1, int)
+    summary: dict[str, Any] = {"bin_edges": list(edges), "counts": [int(c) for c in counts]}
+    if data.size:
+        summary.update(
+            mean=float(data.mean()), p50=float(np.percentile(data, 50)), p95=float(np.percentile(data, 95))
+        )
+    return summary
+
+
+def top_tokens(token_lists: Iterable[Sequence[str]], limit: int = TOP_TOKENS) -> dict[str, Any]:
+    """The ``limit`` most frequent tokens with their share of all tokens."""
+    counts: Counter[str] = Counter()
+    for tokens in token_lists:
+        counts.update(tokens)
+    total = sum(counts.values()) or 1
+    return {
+        "distinct": len(counts),
+        "total_tokens": sum(counts.values()),
+        "tokens": [[token, round(count / total, 8)] for token, count in counts.most_common(limit)],
+    }
+
+
+def oov_rates(token_lists: Iterable[Sequence[str]], vocabulary: set[str]) -> list[float]:
+    """Per text: the share of tokens not in ``vocabulary`` (0 for an empty text)."""
+    return [
+        (sum(token not in vocabulary for token in tokens) / len(tokens)) if tokens else 0.0
+        for tokens in token_lists
+    ]
+
+
+def text_statistics(texts: Sequence[str], vocabulary: set[str]) -> dict[str, Any]:
+    """Length (tokens) and out-of-vocabulary histograms of ``texts`` against a baseline vocabulary."""
+    token_lists = [tokenize(text) for text in texts]
+    return {
+        "text_length_tokens": histogram([len(tokens) for tokens in token_lists], LENGTH_EDGES),
+        "oov_rate": histogram(oov_rates(token_lists, vocabulary), OOV_EDGES),
+    }
+
+
+def prediction_statistics(positive_probabilities: Sequence[float]) -> dict[str, Any]:
+    """Confidence (probability of the predicted label) histogram and the predicted-positive rate."""
+    positive = np.asarray(positive_probabilities, dtype=np.float64)
+    confidence = np.maximum(positive, 1.0 - positive)
+    return {
+        "confidence": histogram(confidence.tolist(), CONFIDENCE_EDGES),
+        "predicted_positive_rate": float((positive >= 0.5).mean()) if positive.size else 0.0,
+    }
+
+
+def build_baseline(
+    training_texts: Sequence[str],
+    reference_texts: Sequence[str],
+    reference_positive_probabilities: Sequence[float],
+) -> dict[str, Any]:
+    """Vocabulary from the training texts; everything else from held-out reference texts.
+
+    Held-out rows stand in for traffic: on the training rows themselves the model is over-confident
+    and every token is in-vocabulary, which would make ordinary traffic look drifted.
+    """
+    vocabulary = top_tokens(tokenize(text) for text in training_texts)
+    known = {token for token, _ in vocabulary["tokens"]}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "vocabulary": vocabulary,
+        "reference": {"rows": len(reference_texts), "source": "validation rows (held out from training)"},
+        **text_statistics(reference_texts, known),
+        **prediction_statistics(reference_positive_probabilities),
+    }
+
+
+def population_stability_index(expected_counts: Sequence[int], actual_counts: Sequence[int]) -> float:
+    """PSI between two histograms with the same bins: sum((a - e) * ln(a / e)) over bin shares."""
+    if len(expected_counts) != len(actual_counts):
+        raise ValueError("histograms must have the same number of bins")
+    expected_total = sum(expected_counts) or 1
+    actual_total = sum(actual_counts) or 1
+    psi = 0.0
+    for expected, actual in zip(expected_counts, actual_counts, strict=True):
+        e = max(expected / expected_total, _PSI_FLOOR)
+        a = max(actual / actual_total, _PSI_FLOOR)
+        psi += (a - e) * math.log(a / e)
+    return psi
+
+
+def compare(
+    baseline: Mapping[str, Any], texts: Sequence[str], positive_probabilities: Sequence[float]
+) -> dict[str, Any]:
+    """Traffic statistics next to the baseline's, with PSI per histogram: what a drift check needs."""
+    known = {token for token, _ in baseline["vocabulary"]["tokens"]}
+    current = {**text_statistics(texts, known), **prediction_statistics(positive_probabilities)}
+    report: dict[str, Any] = {"rows": len(texts)}
+    for name in ("text_length_tokens", "oov_rate", "confidence"):
+        report[name] = {
+            "psi": population_stability_index(baseline[name]["counts"], current[name]["counts"]),
+            "baseline_mean": baseline[name].get("mean"),
+            "current_mean": current[name].get("mean"),
+        }
+    report["predicted_positive_rate"] = {
+        "baseline": baseline["predicted_positive_rate"],
+        "current": current["predicted_positive_rate"],
+    }
+    return report
