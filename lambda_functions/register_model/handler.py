@@ -1,0 +1,51 @@
+"""Lambda entry point: thin Powertools wrapper around ``register.handle_state_change``.
+
+Malformed events are logged at ERROR, counted (``MalformedEvents``) and answered with
+``{"status": "rejected"}`` rather than raised: EventBridge invokes asynchronously, and Lambda's two
+retries cannot fix a malformed event. AWS API errors raise, so transient failures are retried; a
+retry is safe because registration is idempotent per training job.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lambda_functions.register_model.config import RegisterConfig
+from lambda_functions.register_model.events import MalformedEventError, parse_state_change
+from lambda_functions.register_model.register import handle_state_change
+
+_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "MLOpsSentiment")
+logger = Logger(service="register-model")
+metrics = Metrics(namespace=_NAMESPACE, service="register-model")
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    config = RegisterConfig.from_env()
+    try:
+        change = parse_state_change(event)
+    except MalformedEventError as error:
+        logger.error("rejected malformed event", extra={"error": str(error), "event": event})
+        metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
+        return {"status": "rejected", "reason": str(error)}
+
+    session = boto3.session.Session()
+    result = handle_state_change(
+        change,
+        config,
+        sagemaker=session.client("sagemaker"),
+        s3=session.client("s3"),
+        sns=session.client("sns"),
+    )
+    logger.info("job state change handled", extra={"result": result})
+    metrics.add_metric(
+        name=f"Registration{result['status'].title().replace('_', '')}", unit=MetricUnit.Count, value=1
+    )
+    return result
