@@ -1,0 +1,11 @@
+"""The model server: a raw ASGI app (no web framework) under uvicorn with httptools and uvloop.
+
+Chosen by measurement on this machine (benchmarks/README.md, "Serving"): the request path is one
+routing branch, one body parse and one predict call, so a framework only adds per-request cost.
+
+- ``settings``  - limits and bind options from CLI flags and SageMaker-style environment variables
+- ``errors``    - the one exception type that becomes a 4xx JSON answer
+- ``codecs``    - request bodies in (JSON, JSON Lines, CSV) and answers out, by Content-Type / Accept
+- ``app``       - the ASGI application: /ping, /invocations, 404/405
+- ``runner``    - loads the model, binds the port, runs one or more uvicorn workers
+"""
