@@ -1,0 +1,57 @@
+"""Reading S3 ``Object Created`` events delivered by EventBridge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+S3_SOURCE = "aws.s3"
+OBJECT_CREATED = "Object Created"
+
+
+class MalformedEventError(ValueError):
+    """Not an S3 Object Created event this function understands; retrying cannot help."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    bucket: str
+    key: str  # as the event carries it (see ``keys_to_try`` in process.py for URL-encoded keys)
+    size: int
+    etag: str
+    event_time: datetime
+    event_id: str
+
+
+def parse_upload(event: object) -> Upload:
+    if not isinstance(event, dict):
+        raise MalformedEventError(f"event must be a JSON object, got {type(event).__name__}")
+    if event.get("source") != S3_SOURCE or event.get("detail-type") != OBJECT_CREATED:
+        raise MalformedEventError(
+            f"unsupported event (source={event.get('source')!r}, detail-type={event.get('detail-type')!r}); "
+            "expected an S3 'Object Created' event"
+        )
+    detail = event.get("detail")
+    bucket = detail.get("bucket", {}).get("name") if isinstance(detail, dict) else None
+    obj = detail.get("object") if isinstance(detail, dict) else None
+    if not isinstance(bucket, str) or not bucket or not isinstance(obj, dict):
+        raise MalformedEventError("event detail must have bucket.name and object")
+    key, size = obj.get("key"), obj.get("size", 0)
+    if not isinstance(key, str) or not key:
+        raise MalformedEventError("event detail: object.key must be a non-empty string")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise MalformedEventError(f"event detail: object.size must be a non-negative integer, got {size!r}")
+    try:
+        event_time = datetime.strptime(str(event.get("time")), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise MalformedEventError(
+            f"event time must look like 2025-01-31T12:00:00Z, got {event.get('time')!r}"
+        ) from None
+    return Upload(
+        bucket=bucket,
+        key=key,
+        size=size,
+        etag=str(obj.get("etag", "")),
+        event_time=event_time,
+        event_id=str(event.get("id", "")),
+    )

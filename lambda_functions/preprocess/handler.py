@@ -1,0 +1,45 @@
+"""Lambda entry point: thin Powertools wrapper around ``process.process_upload``.
+
+Malformed events are logged at ERROR, counted (``MalformedEvents``) and answered with
+``{"status": "rejected"}``: Lambda's async retries cannot fix them. A bad *upload* is not an error
+of the function: it is recorded under rejected/ with its reason and alerted (status ``rejected``).
+AWS API failures raise, so they are retried; processing is idempotent per event.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lambda_functions.preprocess.config import PreprocessConfig
+from lambda_functions.preprocess.events import MalformedEventError, parse_upload
+from lambda_functions.preprocess.process import process_upload
+
+_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "MLOpsSentiment")
+logger = Logger(service="preprocess")
+metrics = Metrics(namespace=_NAMESPACE, service="preprocess")
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    config = PreprocessConfig.from_env()
+    try:
+        upload = parse_upload(event)
+    except MalformedEventError as error:
+        logger.error("rejected malformed event", extra={"error": str(error), "event": event})
+        metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
+        return {"status": "rejected", "reason": str(error)}
+
+    session = boto3.session.Session()
+    result = process_upload(upload, config, s3=session.client("s3"), sns=session.client("sns"))
+    logger.info("upload handled", extra={"result": result})
+    metrics.add_metric(name=f"Upload{result['status'].capitalize()}", unit=MetricUnit.Count, value=1)
+    if result["status"] == "processed":
+        metrics.add_metric(name="RejectedRows", unit=MetricUnit.Count, value=result["counts"]["rejected"])
+    return result
