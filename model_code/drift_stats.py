@@ -28,7 +28,7 @@ _PSI_FLOOR = 1e-4  # empty bins would make PSI infinite; a small floor keeps it 
 
 
 def histogram(values: Sequence[float], edges: Sequence[float]) -> dict[str, Any]:
-    """Counts per bin [edges[i], edges[i+1]); below the first edge -> first bin, beyond the last -> last bin."""
+    """Counts per bin [edges[i], edges[i+1]); values outside the edges count in the first/last bin."""
     data = np.asarray(values, dtype=np.float64)
     bins = np.clip(np.searchsorted(np.asarray(edges), data, side="right") - 1, 0, len(edges) - 2)
     counts = np.bincount(bins, minlength=len(edges) - 1) if data.size else np.zeros(len(edges) - 1, int)

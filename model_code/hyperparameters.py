@@ -37,7 +37,7 @@ class Hyperparameters:
     min_df: int = 2
     max_features: int = 0  # per vectorizer; 0 keeps every n-gram seen min_df times
     sublinear_tf: bool = True
-    negation_scope: int = 0  # tokens marked not_ after a negator; 0 turns it off
+    negation_scope: int = 3  # tokens marked not_ after a negator; 0 turns it off
     # NB-SVM style: scale each feature by its naive-Bayes log-count ratio before the classifier.
     nb_scaling: bool = True
     nb_alpha: float = 1.0

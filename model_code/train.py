@@ -62,7 +62,7 @@ def _print_summary(result: dict[str, Any], model_dir: Path) -> None:
     sys.stdout.flush()
 
 
-def _load_champion(path: Path | None) -> Any:  # noqa: ANN401 - SentimentPredictor | None, imported lazily
+def _load_champion(path: Path | None) -> Any:
     if path is None:
         return None
     from model_code.champion import load_champion  # noqa: PLC0415 - only when a champion is given
@@ -132,7 +132,7 @@ def _container() -> int:
         )
     except INPUT_ERRORS as error:
         return _fail(f"{type(error).__name__}: {error}")
-    except Exception as error:  # noqa: BLE001 - the job must always leave a failure reason
+    except Exception as error:
         traceback.print_exc()
         return _fail(f"internal error: {type(error).__name__}: {error}")
     _print_summary(result, model_dir)
