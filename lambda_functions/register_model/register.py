@@ -113,7 +113,7 @@ def _alert_failure(
     details = {
         "job": change.job_name,
         "kind": change.kind,
-        "status": change.status,
+        "job_status": change.status,
         "failure_reason": failure_reason,
         "environment": config.environment_name,
     }
