@@ -140,7 +140,7 @@ def test_empty_upload_is_rejected_with_a_clear_reason(aws, kit) -> None:
 
 def test_upload_without_usable_rows_keeps_every_rejected_row(aws, kit) -> None:
     body = b'text,label\n"fine",maybe\n"",1\n'
-    result, record = rejection(aws, kit, "raw/bad.csv", body)
+    _, record = rejection(aws, kit, "raw/bad.csv", body)
     assert record["reason"] == "no usable rows: all 2 rows were rejected"
     rows = csv_rows(read(aws, kit, record["rejected_rows_key"]))
     assert [row["line_number"] for row in rows] == ["2", "3"]
