@@ -32,7 +32,40 @@ NAG_ACKNOWLEDGMENTS: tuple[Exemption, ...] = (
     ),
 )
 
-CHECKOV_SKIPS: tuple[Exemption, ...] = ()
+_CDK_PROVIDER_FUNCTIONS = (
+    "*/BucketNotificationsHandler*/Resource",
+    "*/Custom::S3AutoDeleteObjectsCustomResourceProvider/Handler",
+)
+
+CHECKOV_SKIPS: tuple[Exemption, ...] = (
+    Exemption(
+        path="Storage/LogsBucket/Bucket/Resource",
+        rule="CKV_AWS_18",
+        reason="This is the server access log destination of the other buckets; logging it into itself "
+        "would create a log record for every log delivery.",
+    ),
+    *(
+        Exemption(path=path, rule=rule, reason=reason)
+        for path in _CDK_PROVIDER_FUNCTIONS
+        for rule, reason in (
+            (
+                "CKV_AWS_115",
+                "aws-cdk-lib's deploy-time provider runs only during CloudFormation updates; reserving "
+                "concurrency for it would take capacity from the account for no protection.",
+            ),
+            (
+                "CKV_AWS_116",
+                "aws-cdk-lib's deploy-time provider is invoked synchronously by CloudFormation, which "
+                "reports and rolls back on failure; a dead-letter queue would never receive anything.",
+            ),
+            (
+                "CKV_AWS_117",
+                "aws-cdk-lib's deploy-time provider only calls the S3 API over TLS with IAM auth; it "
+                "touches no private network resource, so a VPC would only add NAT cost.",
+            ),
+        )
+    ),
+)
 
 
 def apply_exemptions(stage: Stage) -> None:
@@ -42,7 +75,9 @@ def apply_exemptions(stage: Stage) -> None:
         path = construct.node.path[prefix_length:]
         for exemption in NAG_ACKNOWLEDGMENTS:
             if fnmatchcase(path, exemption.path):
-                Validations.of(construct).acknowledge(Acknowledgment(id=exemption.rule, reason=exemption.reason))
+                Validations.of(construct).acknowledge(
+                    Acknowledgment(id=exemption.rule, reason=exemption.reason)
+                )
         skips = [
             {"id": exemption.rule, "comment": exemption.reason}
             for exemption in CHECKOV_SKIPS

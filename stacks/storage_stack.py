@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack
 from constructs import Construct
 
 from config import EnvironmentConfig
@@ -18,11 +18,15 @@ from stacks.storage_layout import INTERMEDIATE_PREFIXES, RAW_PREFIX
 class StorageStack(Stack):
     """Exposes ``key``, ``data_bucket``, ``models_bucket``, ``logs_bucket`` and ``alert_topic``."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, **kwargs: Any
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         storage = config.storage
         removal_policy = RemovalPolicy.RETAIN if storage.retain_data else RemovalPolicy.DESTROY
-        housekeeping = housekeeping_rule(noncurrent_version_expiry_days=storage.noncurrent_version_expiry_days)
+        housekeeping = housekeeping_rule(
+            noncurrent_version_expiry_days=storage.noncurrent_version_expiry_days
+        )
         intermediate = expiry_rules(
             prefixes=INTERMEDIATE_PREFIXES, after_days=storage.intermediate_artifact_expiry_days
         )
@@ -32,14 +36,17 @@ class StorageStack(Stack):
             "PlatformKey",
             alias=f"alias/{config.resource_prefix}",
             removal_policy=removal_policy,
-            pending_window=Duration.days(30 if storage.retain_data else 7),
+            pending_window_days=30 if storage.retain_data else 7,
         ).key
 
         # S3 server access logging cannot deliver to an SSE-KMS bucket, so the logs bucket uses SSE-S3.
         self.logs_bucket = SecureBucket(
             self,
             "LogsBucket",
-            lifecycle_rules=[housekeeping, *expiry_rules(prefixes=[""], after_days=storage.log_retention_days)],
+            lifecycle_rules=[
+                housekeeping,
+                *expiry_rules(prefixes=[""], after_days=storage.log_retention_days),
+            ],
             removal_policy=removal_policy,
         ).bucket
 
