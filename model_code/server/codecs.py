@@ -187,7 +187,9 @@ def _parse_jsonlines(body: bytes, limits: RequestLimits) -> ParsedRequest:
 def _parse_csv(body: bytes, limits: RequestLimits) -> ParsedRequest:
     texts = []
     try:
-        for number, row in enumerate(csv.reader(io.StringIO(_decode_utf8(body), newline="")), start=1):
+        for number, row in enumerate(
+            csv.reader(io.StringIO(_decode_utf8(body), newline=""), strict=True), start=1
+        ):
             if len(row) > 1:
                 raise HttpError(
                     400,

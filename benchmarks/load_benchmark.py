@@ -1,0 +1,274 @@
+"""Load benchmark: our server against a gunicorn + Flask reference, driven by wrk on 127.0.0.1.
+
+    python benchmarks/load_benchmark.py [--model-path DIR] [--duration 10] [--workers 2]
+
+Without ``--model-path`` it trains the default model on ../shared/data/sst2/train.tsv with the
+product's own ``python -m model_code.train``. Then, one server at a time, it starts
+
+- ``ours``: ``python -m model_code.serve`` (raw ASGI + orjson under uvicorn, fast single-text path),
+- ``flask``: the reference, gunicorn + Flask, sync workers, the pipeline's ``predict_proba``
+  (benchmarks/reference_flask_server.py), the classic scikit-learn container,
+- ``flask-fast``: the same reference stack calling our fast ``predict_one`` (skip with
+  ``--no-flask-fast``), which shows how much of the gain is the HTTP stack and how much the model,
+
+and drives each from a separate ``wrk`` process at concurrency 1, 8 and 64 with single texts
+(rotating over real review sentences) and at concurrency 8 with batches of 100 texts. It prints
+requests/s, p50 and p99 latency, non-2xx responses and socket errors, the server's RSS (all its
+processes) before and after, and the ratio of ours to the reference. Needs ``wrk`` (apt) and
+benchmarks/requirements.txt. Server and wrk share this machine's cores, as in the issue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SST2_TRAIN = REPO.parent / "shared" / "data" / "sst2" / "train.tsv"
+UCI_DIR = REPO.parent / "shared" / "data" / "uci_sentences"
+FALLBACK_TEXTS = [
+    "This product is amazing!",
+    "Terrible battery life, it died after two days.",
+    "The movie was not good at all, but the actors were fine.",
+    "I would buy this again without a second thought.",
+    "Worst customer service I have ever experienced.",
+    "A charming, funny and surprisingly moving film.",
+]
+WRK_RESULT_PREFIX = "RESULT "
+
+
+@dataclass(frozen=True)
+class Level:
+    name: str
+    concurrency: int
+    script: Path
+
+
+@dataclass
+class Measurement:
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: int
+
+
+def review_texts(limit: int = 200) -> list[str]:
+    """Real review sentences for the request bodies; a few built-in ones when ../shared is absent."""
+    texts: list[str] = []
+    for path in sorted(UCI_DIR.glob("*_labelled.txt")):
+        for line in path.read_text(encoding="utf-8").split("\n"):
+            sentence = line.rsplit("\t", 1)[0].strip()
+            if sentence and "]==]" not in sentence:
+                texts.append(sentence)
+    return texts[:: max(1, len(texts) // limit)][:limit] if texts else FALLBACK_TEXTS
+
+
+def write_lua(path: Path, bodies: list[bytes]) -> Path:
+    """A wrk script rotating POST bodies and printing one machine-readable RESULT line at the end."""
+    entries = ",\n".join(f"[==[{body.decode()}]==]" for body in bodies)
+    path.write_text(
+        f"""local bodies = {{
+{entries}
+}}
+local i = 0
+local headers = {{["Content-Type"] = "application/json"}}
+request = function()
+  i = i % #bodies + 1
+  return wrk.format("POST", "/invocations", headers, bodies[i])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{WRK_RESULT_PREFIX}{{"requests": %d, "duration_us": %d, "status": %d, "socket": %d, '
+    .. '"p50_us": %d, "p99_us": %d}}\\n',
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_ready(port: int, process: subprocess.Popen[bytes], timeout_s: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode} before it was ready")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/ping")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"server on port {port} not ready after {timeout_s} s")
+
+
+def tree_rss_mb(pid: int) -> float:
+    """RSS of a process and all its descendants, from /proc (workers are children of the master)."""
+    total_kb, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total_kb += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+        except (OSError, StopIteration):
+            continue
+    return total_kb / 1024
+
+
+def run_wrk(port: int, level: Level, duration_s: int, threads: int) -> Measurement:
+    completed = subprocess.run(
+        [
+            "wrk",
+            f"-t{min(threads, level.concurrency)}",
+            f"-c{level.concurrency}",
+            f"-d{duration_s}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(level.script),
+            f"http://127.0.0.1:{port}/invocations",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(x for x in completed.stdout.splitlines() if x.startswith(WRK_RESULT_PREFIX))
+    result = json.loads(line.removeprefix(WRK_RESULT_PREFIX))
+    non_2xx = result["status"]
+    for text_line in completed.stdout.splitlines():
+        if "Non-2xx or 3xx responses:" in text_line:
+            non_2xx = int(text_line.split(":")[1])
+    return Measurement(
+        requests_per_s=result["requests"] / (result["duration_us"] / 1e6),
+        p50_ms=result["p50_us"] / 1000,
+        p99_ms=result["p99_us"] / 1000,
+        non_2xx=non_2xx,
+        socket_errors=result["socket"],
+    )
+
+
+def server_command(name: str, model_path: Path, port: int, workers: int) -> tuple[list[str], dict[str, str]]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "REFERENCE_MODEL_PATH": str(model_path)}
+    if name == "ours":
+        command = [sys.executable, "-m", "model_code.serve", "--model-path", str(model_path)]
+        return [*command, "--port", str(port), "--workers", str(workers)], env
+    env["REFERENCE_PREDICT"] = "fast" if name == "flask-fast" else "pipeline"
+    gunicorn = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}"]
+    return [*gunicorn, "--log-level", "warning", "benchmarks.reference_flask_server:create_app()"], env
+
+
+def measure_server(name: str, args: argparse.Namespace, levels: list[Level]) -> dict[str, object]:
+    port = free_port()
+    command, env = server_command(name, args.model_path, port, args.workers)
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_ready(port, process)
+        run_wrk(port, Level("warm-up", 8, levels[0].script), 2, args.threads)
+        rss_before = tree_rss_mb(process.pid)
+        results = {}
+        for level in levels:
+            results[level.name] = run_wrk(port, level, args.duration, args.threads)
+            print(f"  {name:10s} {level.name:10s} {results[level.name]}", file=sys.stderr, flush=True)
+        return {"levels": results, "rss_before": rss_before, "rss_after": tree_rss_mb(process.pid)}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def train_default_model(directory: Path) -> Path:
+    if not SST2_TRAIN.is_file():
+        raise SystemExit(f"no --model-path given and {SST2_TRAIN} not found to train one")
+    model_dir = directory / "model"
+    print(f"training the default model on {SST2_TRAIN} ...", file=sys.stderr, flush=True)
+    train = [sys.executable, "-m", "model_code.train", "--data-path", str(SST2_TRAIN)]
+    columns = ["--text-column", "sentence", "--label-column", "label"]
+    subprocess.run(
+        [*train, "--output-path", str(model_dir), *columns],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return model_dir
+
+
+def print_table(results: dict[str, dict[str, object]], levels: list[Level]) -> None:
+    reference = results.get("flask")
+    print(
+        f"{'server':11s} {'level':10s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s}"
+        f" {'non2xx':>7s} {'sockerr':>7s} {'x flask':>8s}"
+    )
+    for name, result in results.items():
+        for level in levels:
+            m: Measurement = result["levels"][level.name]  # type: ignore[index]
+            ratio = ""
+            if reference is not None:
+                base: Measurement = reference["levels"][level.name]  # type: ignore[index]
+                ratio = f"{m.requests_per_s / base.requests_per_s:.2f}"
+            print(
+                f"{name:11s} {level.name:10s} {m.requests_per_s:9.0f} {m.p50_ms:8.2f} {m.p99_ms:8.2f}"
+                f" {m.non_2xx:7d} {m.socket_errors:7d} {ratio:>8s}"
+            )
+        print(f"{name:11s} RSS MB before {result['rss_before']:.0f}, after {result['rss_after']:.0f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model-path", type=Path, default=None, help="model directory (default: train one)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per level")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="server worker processes")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--no-flask-fast", action="store_true", help="skip the flask + fast-path variant")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("load_benchmark: error: wrk not found (apt-get install -y wrk)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="load-benchmark-") as scratch:
+        directory = Path(scratch)
+        if args.model_path is None:
+            args.model_path = train_default_model(directory)
+        texts = review_texts()
+        single = write_lua(directory / "single.lua", [json.dumps({"text": t}).encode() for t in texts])
+        batches = [json.dumps({"texts": (texts * 2)[i : i + 100]}).encode() for i in range(0, len(texts), 50)]
+        batch = write_lua(directory / "batch.lua", batches)
+        levels = [Level("c1", 1, single), Level("c8", 8, single), Level("c64", 64, single)]
+        levels.append(Level("batch100c8", 8, batch))
+        names = ["ours", "flask"] + ([] if args.no_flask_fast else ["flask-fast"])
+        results = {name: measure_server(name, args, levels) for name in names}
+    print(
+        f"model {args.model_path}, {args.workers} workers, wrk -t{args.threads}, {args.duration} s per level,"
+        f" {os.cpu_count()} CPUs shared by server and wrk"
+    )
+    print_table(results, levels)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
