@@ -1,0 +1,90 @@
+# Every target sets up what it needs: .venv (Python), node_modules (CDK CLI), .venv-checkov (checkov).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+CDK := node_modules/.bin/cdk
+ENV ?= dev
+RUNTIME_REQUIREMENTS := model_code/requirements.txt lambda_functions/requirements.txt
+
+# jsii prints an end-of-life banner on every run under Node 20; the CDK still works there.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) --upgrade "pip>=24"
+
+$(VENV)/.cdk-installed: requirements.txt constraints.txt | $(VENV)/bin/python
+	$(PIP) -r requirements.txt -c constraints.txt
+	@touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt constraints.txt $(RUNTIME_REQUIREMENTS) | $(VENV)/bin/python
+	$(PIP) -r requirements-dev.txt -c constraints.txt
+	@touch $@ $(VENV)/.cdk-installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# checkov pins versions that clash with boto3 and pytest, so it lives in its own environment.
+.venv-checkov/.installed: requirements-checkov.txt constraints-checkov.txt
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt -c constraints-checkov.txt
+	@touch $@
+
+.PHONY: setup
+setup: $(VENV)/.dev-installed node_modules/.installed .venv-checkov/.installed ## Install everything (Python, CDK CLI, checkov)
+
+.PHONY: synth
+synth: $(VENV)/.cdk-installed node_modules/.installed ## Synthesize every environment into cdk.out (no Docker, no AWS account needed)
+	$(CDK) synth '**' --quiet --no-notices
+	@echo "Templates in cdk.out:"; ls cdk.out/assembly-*/*.template.json
+
+.PHONY: test
+test: setup ## Run the whole test suite
+	$(PY) -m pytest
+
+.PHONY: lint
+lint: $(VENV)/.dev-installed ## ruff (lint + format check) and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy config constructs_lib stacks model_code lambda_functions app.py
+
+.PHONY: format
+format: $(VENV)/.dev-installed ## Format and auto-fix with ruff
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+.PHONY: snapshot-update
+snapshot-update: setup ## Accept the current templates as the new snapshots (review the diff!)
+	$(PY) -m pytest tests/infra --snapshot-update
+
+.PHONY: bootstrap
+bootstrap: $(VENV)/.cdk-installed node_modules/.installed ## cdk bootstrap the account/region of your AWS profile
+	$(CDK) bootstrap --no-notices
+
+.PHONY: deploy
+deploy: $(VENV)/.cdk-installed node_modules/.installed ## Deploy one environment: make deploy ENV=dev (builds the model image: needs Docker)
+	$(CDK) deploy '$(ENV)/*' -c environments=$(ENV) --no-notices
+
+.PHONY: diff
+diff: $(VENV)/.cdk-installed node_modules/.installed ## Show what a deploy would change: make diff ENV=staging
+	$(CDK) diff '$(ENV)/*' -c environments=$(ENV) --no-notices
+
+.PHONY: lock
+lock: ## Re-resolve constraints.txt from the requirement ranges (in a throw-away venv)
+	rm -rf /tmp/mlops-lock && $(PYTHON) -m venv /tmp/mlops-lock
+	/tmp/mlops-lock/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	/tmp/mlops-lock/bin/python -m pip freeze --exclude-editable | sort -f > constraints.txt
+
+.PHONY: clean
+clean: ## Remove cdk.out and caches (keeps the environments)
+	rm -rf cdk.out .pytest_cache .ruff_cache .mypy_cache
