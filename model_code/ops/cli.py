@@ -1,0 +1,116 @@
+"""``python -m model_code.ops``: the people's CLI for the training pipeline and the model registry.
+
+Every command prints JSON (or a table for ``versions``) on stdout and returns 0; a problem is one line
+on stderr and exit code 1 (2 for bad usage, from argparse). Settings come from SSM for ``--env``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from model_code.hyperparameters import HyperparameterError
+from model_code.ops import jobs, people
+from model_code.ops.registry import RegistryError
+from model_code.ops.settings import OpsError, load_settings
+from model_code.ops.training_job import JobConfigError
+
+ClientFactory = Callable[[str], Any]
+
+
+def _add_job_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--s3-input", help="s3:// file or folder (default: newest processed data version)")
+    parser.add_argument("--s3-output", help="s3:// output path (default: models bucket training-jobs/)")
+    parser.add_argument("--instance-type", default="ml.m5.large")
+    parser.add_argument("--volume-size", type=int, default=10, help="GB")
+    parser.add_argument("--max-runtime", type=int, default=3600, help="seconds")
+    parser.add_argument("--max-wait", type=int, help="seconds, spot only (default: twice --max-runtime)")
+    parser.add_argument(
+        "--spot", action=argparse.BooleanOptionalAction, default=True, help="managed spot training"
+    )
+    parser.add_argument("--hyperparameter", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--reason", default="started from the CLI", help="recorded on the job")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m model_code.ops", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="start a SageMaker training job")
+    train.add_argument(
+        "--cloud", action="store_true", help=argparse.SUPPRESS
+    )  # from `model_code.train --cloud`
+    train.add_argument("--job-name")
+    _add_job_options(train)
+
+    tune = commands.add_parser(
+        "tune", help="start a hyperparameter tuning job (Bayesian, early stopping, spot)"
+    )
+    tune.add_argument("--max-jobs", type=int, default=10)
+    tune.add_argument("--max-parallel", type=int, default=2)
+    _add_job_options(tune)
+
+    retrain = commands.add_parser(
+        "retrain", help="invoke the retrain Lambda (same path as schedule and drift)"
+    )
+    retrain.add_argument("--reason", required=True)
+    retrain.add_argument("--requested-by")
+
+    versions = commands.add_parser("versions", help="list model versions with metrics and approval status")
+    versions.add_argument("--json", action="store_true")
+
+    for name in ("approve", "reject"):
+        command = commands.add_parser(name, help=f"{name} a model version")
+        command.add_argument("target", metavar="ARN_OR_VERSION")
+        command.add_argument("--comment", required=True)
+        if name == "approve":
+            command.add_argument(
+                "--force", action="store_true", help="approve even if the quality gate rejected it"
+            )
+
+    for command in commands.choices.values():
+        command.add_argument("--env", default="dev", help="environment name (default dev)")
+    return parser
+
+
+def run(options: argparse.Namespace, client: ClientFactory) -> Any:
+    settings = load_settings(client("ssm"), options.env)
+    if options.command == "train":
+        return jobs.start_training(
+            s3=client("s3"), sagemaker=client("sagemaker"), settings=settings, options=options
+        )
+    if options.command == "tune":
+        return jobs.start_tuning(
+            s3=client("s3"), sagemaker=client("sagemaker"), settings=settings, options=options
+        )
+    if options.command == "retrain":
+        return people.invoke_retrain(client("lambda"), settings, options.reason, options.requested_by)
+    if options.command == "versions":
+        rows = people.list_versions(client("sagemaker"), settings)
+        return rows if options.json else people.format_table(rows)
+    status = "Approved" if options.command == "approve" else "Rejected"
+    force = getattr(options, "force", False)
+    return people.change_approval(
+        client("sagemaker"), settings, options.target, status, options.comment, force=force
+    )
+
+
+def main(argv: list[str] | None = None, client: ClientFactory | None = None) -> int:
+    options = build_parser().parse_args(argv)
+    factory = client or boto3.session.Session().client
+    try:
+        output = run(options, factory)
+    except (OpsError, JobConfigError, RegistryError, HyperparameterError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except (ClientError, BotoCoreError) as error:
+        print(f"error: AWS call failed: {error}", file=sys.stderr)
+        return 1
+    print(output if isinstance(output, str) else json.dumps(output, indent=2, default=str))
+    return 0
