@@ -1,0 +1,162 @@
+"""Process lifecycle: the image's entry points, SIGTERM draining, and refusing to start without a model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = REPO / "model_code" / "bin"
+
+
+def entry_point_env(serving_env, opt_ml_root: Path, **extra: str) -> dict[str, str]:
+    """The image puts ``python`` (with our dependencies) first on PATH; here that is this venv's."""
+    env = serving_env(OPT_ML_ROOT=str(opt_ml_root), **extra)
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    return env
+
+
+def send_half_a_request(port: int, body: bytes) -> socket.socket:
+    connection = socket.create_connection(("127.0.0.1", port), timeout=20)
+    head = "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    head += f"Content-Length: {len(body)}"
+    connection.sendall(head.encode() + b"\r\n\r\n" + body[:10])
+    return connection
+
+
+def finish_request(connection: socket.socket, body: bytes) -> tuple[int, dict[str, object]]:
+    connection.sendall(body[10:])
+    reader = connection.makefile("rb")
+    status = int(reader.readline().split()[1])
+    length = 0
+    while (line := reader.readline().strip()) != b"":
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value)
+    return status, json.loads(reader.read(length))
+
+
+def assert_sigterm_drains_the_request_in_flight(server) -> None:
+    body = json.dumps({"text": "Sturdy, quiet and easy to clean. Love it."}).encode()
+    connection = send_half_a_request(server.port, body)
+    try:
+        time.sleep(0.5)  # the worker has parsed the headers and is waiting for the rest of the body
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(1.5)  # long enough for the supervisor to pass SIGTERM on and the worker to start draining
+        assert server.process.poll() is None, "exited with a request still in flight"
+        status, answer = finish_request(connection, body)
+    finally:
+        connection.close()
+    assert status == 200
+    assert answer["label"] in {"positive", "negative"}
+    assert server.process.wait(timeout=20) == 0
+
+
+def test_bin_serve_reads_the_model_under_opt_ml_root_and_drains_on_sigterm(
+    serving_model_dir: Path, tmp_path: Path, launch_server, serving_env, port_finder
+) -> None:
+    shutil.copytree(serving_model_dir, tmp_path / "model")
+    port = port_finder()
+    env = entry_point_env(
+        serving_env, tmp_path, SAGEMAKER_BIND_TO_PORT=str(port), SAGEMAKER_MODEL_SERVER_WORKERS="2"
+    )
+    server = launch_server([str(BIN / "serve"), "--host", "127.0.0.1"], port, env)
+    try:
+        assert server.request("GET", "/ping").status == 200
+        assert server.invoke('"works in the container layout"').status == 200
+        assert_sigterm_drains_the_request_in_flight(server)
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
+
+
+def test_single_worker_server_drains_on_sigterm(
+    serving_model_dir: Path, launch_server, serving_env, port_finder
+):
+    port = port_finder()
+    command = [
+        sys.executable,
+        "-m",
+        "model_code.serve",
+        "--model-path",
+        str(serving_model_dir),
+        "--port",
+        str(port),
+    ]
+    server = launch_server([*command, "--workers", "1"], port, serving_env())
+    try:
+        assert_sigterm_drains_the_request_in_flight(server)
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
+
+
+@pytest.mark.parametrize(
+    ("extra_args", "message"),
+    [
+        (["--model-path", "/nonexistent/model"], "model directory not found"),
+        (["--workers", "0"], "below the minimum"),
+    ],
+)
+def test_serve_refuses_to_start_with_a_one_line_error(
+    serving_model_dir: Path, serving_env, port_finder, extra_args: list[str], message: str
+) -> None:
+    port = port_finder()
+    command = [
+        sys.executable,
+        "-m",
+        "model_code.serve",
+        "--model-path",
+        str(serving_model_dir),
+        "--port",
+        str(port),
+    ]
+    result = subprocess.run(
+        [*command, *extra_args],
+        cwd=REPO,
+        env=serving_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        pass  # the port was never opened
+
+
+def test_bad_environment_setting_is_a_one_line_error(serving_model_dir: Path, serving_env) -> None:
+    env = serving_env(SAGEMAKER_MAX_PAYLOAD_IN_MB="six")
+    command = [sys.executable, "-m", "model_code.serve", "--model-path", str(serving_model_dir)]
+    result = subprocess.run(
+        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip() == "serve: error: SAGEMAKER_MAX_PAYLOAD_IN_MB='six' is not a number"
+
+
+def test_bin_train_runs_the_training_cli_in_container_mode(tmp_path: Path, serving_env) -> None:
+    """With no channels under OPT_ML_ROOT, ``train`` must fail cleanly and record why for SageMaker."""
+    result = subprocess.run(
+        [str(BIN / "train")],
+        cwd=tmp_path,
+        env=entry_point_env(serving_env, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "train" in (tmp_path / "output" / "failure").read_text()
+    assert "Traceback" not in result.stderr
