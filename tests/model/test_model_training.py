@@ -76,7 +76,9 @@ def test_champion_is_scored_on_the_same_rows(trained_model: Path, sample_train: 
     from model_code.champion import load_champion
 
     champion = load_champion(trained_model)
-    inputs = TrainingInputs(read_dataset(sample_train), None, Hyperparameters(char_ngram_max=0), champion)
+    inputs = TrainingInputs(
+        read_dataset(sample_train), None, Hyperparameters(char_ngram_max=0, refit_full=True), champion
+    )
     result = run_training(inputs, tmp_path / "candidate")
     evaluation = result["evaluation"]
     rows = evaluation["validation"]["rows"]
