@@ -184,9 +184,15 @@ def server_command(name: str, model_path: Path, port: int, workers: int) -> tupl
 def measure_server(name: str, args: argparse.Namespace, levels: list[Level]) -> dict[str, object]:
     port = free_port()
     command, env = server_command(name, args.model_path, port, args.workers)
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, start_new_session=True)
+    log_path = args.log_dir / f"{name}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=log, start_new_session=True)
     try:
-        wait_ready(port, process)
+        try:
+            wait_ready(port, process)
+        except SystemExit:
+            print(log_path.read_text(errors="replace")[-2000:], file=sys.stderr)
+            raise
         run_wrk(port, Level("warm-up", 8, levels[0].script), 2, args.threads)
         rss_before = tree_rss_mb(process.pid)
         results = {}
@@ -252,6 +258,7 @@ def main() -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="load-benchmark-") as scratch:
         directory = Path(scratch)
+        args.log_dir = directory
         if args.model_path is None:
             args.model_path = train_default_model(directory)
         texts = review_texts()

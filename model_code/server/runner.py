@@ -13,6 +13,7 @@ SIGTERM: stop accepting, finish the requests in flight (up to the graceful timeo
 from __future__ import annotations
 
 import functools
+import math
 import signal
 from types import FrameType
 
@@ -43,7 +44,7 @@ def _uvicorn_config(settings: ServerSettings, app: object, *, factory: bool) -> 
         # Per-request access logging costs ~10% throughput at this request size; errors still log.
         access_log=False,
         server_header=False,
-        timeout_graceful_shutdown=settings.graceful_timeout_s,
+        timeout_graceful_shutdown=math.ceil(settings.graceful_timeout_s),
         log_level="info",
     )
 

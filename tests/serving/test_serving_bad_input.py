@@ -7,6 +7,8 @@ import socket
 
 import pytest
 
+pytestmark = pytest.mark.slow  # starts real server processes
+
 BAD_REQUESTS = [
     # (id, body, content type, accept, status)
     ("empty body", b"", "application/json", None, 400),

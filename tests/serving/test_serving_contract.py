@@ -11,6 +11,8 @@ import pytest
 
 from model_code.predictor import SentimentPredictor
 
+pytestmark = pytest.mark.slow  # starts real server processes
+
 TEXTS = [
     "This product is amazing!",
     "Terrible battery life, it died after two days.",

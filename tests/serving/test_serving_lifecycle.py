@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # starts real server processes
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = REPO / "model_code" / "bin"
 
