@@ -24,6 +24,7 @@ class SecureBucket(Construct):
         scope: Construct,
         construct_id: str,
         *,
+        bucket_name: str | None = None,
         encryption_key: kms.IKey | None = None,
         access_logs_bucket: s3.IBucket | None = None,
         access_logs_prefix: str | None = None,
@@ -37,6 +38,7 @@ class SecureBucket(Construct):
         self.bucket = s3.Bucket(
             self,
             "Bucket",
+            bucket_name=bucket_name,
             encryption=s3.BucketEncryption.KMS if encryption_key else s3.BucketEncryption.S3_MANAGED,
             encryption_key=encryption_key,
             bucket_key_enabled=encryption_key is not None,

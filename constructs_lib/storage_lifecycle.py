@@ -33,7 +33,10 @@ def archive_rule(*, prefix: str, after_days: int) -> s3.LifecycleRule:
 def expiry_rules(*, prefixes: Sequence[str], after_days: int) -> list[s3.LifecycleRule]:
     """Intermediate artifacts (checkpoints, scratch) and logs are worthless after a while."""
     return [
-        s3.LifecycleRule(id=f"expire-{prefix.strip('/') or 'all'}", prefix=prefix or None,
-                         expiration=Duration.days(after_days))
+        s3.LifecycleRule(
+            id=f"expire-{prefix.strip('/') or 'all'}",
+            prefix=prefix or None,
+            expiration=Duration.days(after_days),
+        )
         for prefix in prefixes
     ]

@@ -1,7 +1,9 @@
 """Every cdk-nag acknowledgment and every checkov skip of the app, each with its reason, in one place.
 
 Rules are matched against construct paths *inside a stage* (``<Stack id>/<construct path>``), with
-``fnmatch`` wildcards, so the same entry covers dev, staging and prod. A reason says why the finding
+``fnmatch`` wildcards, so the same entry covers dev, staging and prod. cdk-nag finding ids name the
+exact resource; ``{prefix}`` (e.g. ``mlops-sentiment-dev``) and ``{jobs}`` (e.g. ``sentiment-dev``)
+in a rule are filled in per environment. A reason says why the finding
 does not apply or what mitigates it; "not needed" is not a reason.
 """
 
@@ -21,8 +23,95 @@ class Exemption:
     reason: str
 
 
+_IAM5 = "AwsSolutions::AwsSolutions-IAM5"
+_S3 = "arn:<AWS::Partition>:s3:::{prefix}"
+_SAGEMAKER = "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>"
+_PREFIX_SCOPED = (
+    "S3 object ARNs end in a prefix wildcard because object keys are only known at run time; the "
+    "statement is limited to one bucket and one prefix that this role's job needs."
+)
+
 # cdk-nag v3 finding ids carry the pack name twice ("AwsSolutions::AwsSolutions-IAM4[...]").
 NAG_ACKNOWLEDGMENTS: tuple[Exemption, ...] = (
+    *(
+        Exemption(path=path, rule=f"{_IAM5}[Resource::{_S3}-{bucket_and_prefix}/*]", reason=_PREFIX_SCOPED)
+        for path, bucket_and_prefix in (
+            (
+                "Training/TrainingRole/Role/DefaultPolicy/Resource",
+                "data-<AWS::AccountId>-<AWS::Region>/processed",
+            ),
+            (
+                "Training/TrainingRole/Role/DefaultPolicy/Resource",
+                "models-<AWS::AccountId>-<AWS::Region>/checkpoints",
+            ),
+            (
+                "Training/TrainingRole/Role/DefaultPolicy/Resource",
+                "models-<AWS::AccountId>-<AWS::Region>/training-jobs",
+            ),
+            (
+                "Training/Preprocess/Role/DefaultPolicy/Resource",
+                "data-<AWS::AccountId>-<AWS::Region>/processed",
+            ),
+            ("Training/Preprocess/Role/DefaultPolicy/Resource", "data-<AWS::AccountId>-<AWS::Region>/raw"),
+            (
+                "Training/Preprocess/Role/DefaultPolicy/Resource",
+                "data-<AWS::AccountId>-<AWS::Region>/rejected",
+            ),
+            ("Training/Retrain/Role/DefaultPolicy/Resource", "data-<AWS::AccountId>-<AWS::Region>/processed"),
+            (
+                "Training/RegisterModel/Role/DefaultPolicy/Resource",
+                "models-<AWS::AccountId>-<AWS::Region>/training-jobs",
+            ),
+            (
+                "Training/RegisterModel/Role/DefaultPolicy/Resource",
+                "models-<AWS::AccountId>-<AWS::Region>/model-metrics",
+            ),
+        )
+    ),
+    Exemption(
+        path="Training/*/DefaultPolicy/Resource",
+        rule=f"{_IAM5}[Action::kms:GenerateDataKey*]",
+        reason="KMS has several GenerateDataKey variants (with/without plaintext, pair); S3, SQS, SNS and "
+        "SageMaker pick one themselves. The statement is limited to the platform key.",
+    ),
+    Exemption(
+        path="Training/*/DefaultPolicy/Resource",
+        rule=f"{_IAM5}[Resource::*]",
+        reason="Only for actions without resource-level permissions: ecr:GetAuthorizationToken, "
+        "cloudwatch:PutMetricData (scoped by namespace condition), sagemaker:ListTrainingJobs, "
+        "sagemaker:ListModelPackages and X-Ray trace uploads.",
+    ),
+    Exemption(
+        path="Training/TrainingRole/Role/DefaultPolicy/Resource",
+        rule=f"{_IAM5}[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
+        "/aws/sagemaker/TrainingJobs:*]",
+        reason="SageMaker writes one log stream per training job into this fixed log group; stream names "
+        "are only known when the job starts.",
+    ),
+    Exemption(
+        path="Training/*/Role/DefaultPolicy/Resource",
+        rule=f"{_IAM5}[Resource::{_SAGEMAKER}:training-job/{{jobs}}*]",
+        reason="Training job names are derived from each trigger at run time; the wildcard is limited to "
+        "this environment's job name prefix.",
+    ),
+    Exemption(
+        path="Training/RegisterModel/Role/DefaultPolicy/Resource",
+        rule=f"{_IAM5}[Resource::{_SAGEMAKER}:hyper-parameter-tuning-job/{{jobs}}*]",
+        reason="Tuning job names are chosen when a person launches one; the wildcard is limited to this "
+        "environment's job name prefix.",
+    ),
+    Exemption(
+        path="Training/*/Role/DefaultPolicy/Resource",
+        rule=f"{_IAM5}[Resource::{_SAGEMAKER}:model-package/{{prefix}}-models/*]",
+        reason="Model package versions are numbered by SageMaker at registration; the wildcard is limited "
+        "to the versions inside this environment's model package group.",
+    ),
+    Exemption(
+        path="Training/*/Function/Resource",
+        rule="AwsSolutions::AwsSolutions-L1",
+        reason="Pinned to python3.12 because that is the newest runtime the pinned AWS Powertools layer "
+        "version and our moto-based tests cover; upgrade runtime and layer together.",
+    ),
     Exemption(
         path="*/BucketNotificationsHandler*/Role",
         rule="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
@@ -38,6 +127,12 @@ _CDK_PROVIDER_FUNCTIONS = (
 )
 
 CHECKOV_SKIPS: tuple[Exemption, ...] = (
+    Exemption(
+        path="Training/*/Function/Resource",
+        rule="CKV_AWS_117",
+        reason="The pipeline functions only call AWS APIs (S3, SageMaker, SNS) over TLS with IAM auth and "
+        "reach no private resource; a VPC would add NAT gateways and cost without protecting anything.",
+    ),
     Exemption(
         path="Storage/LogsBucket/Bucket/Resource",
         rule="CKV_AWS_18",
@@ -68,16 +163,15 @@ CHECKOV_SKIPS: tuple[Exemption, ...] = (
 )
 
 
-def apply_exemptions(stage: Stage) -> None:
+def apply_exemptions(stage: Stage, *, resource_prefix: str, job_name_prefix: str) -> None:
     """Attach the acknowledgments and skips to the constructs they name (call once per stage)."""
     prefix_length = len(stage.node.path) + 1
     for construct in stage.node.find_all():
         path = construct.node.path[prefix_length:]
         for exemption in NAG_ACKNOWLEDGMENTS:
             if fnmatchcase(path, exemption.path):
-                Validations.of(construct).acknowledge(
-                    Acknowledgment(id=exemption.rule, reason=exemption.reason)
-                )
+                rule = exemption.rule.format(prefix=resource_prefix, jobs=job_name_prefix)
+                Validations.of(construct).acknowledge(Acknowledgment(id=rule, reason=exemption.reason))
         skips = [
             {"id": exemption.rule, "comment": exemption.reason}
             for exemption in CHECKOV_SKIPS

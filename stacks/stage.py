@@ -8,6 +8,7 @@ from constructs import Construct
 from config import EnvironmentConfig
 from stacks.compliance import apply_exemptions
 from stacks.storage_stack import StorageStack
+from stacks.training_stack import TrainingStack
 
 
 class MlopsStage(Stage):
@@ -25,10 +26,20 @@ class MlopsStage(Stage):
             stack_name=f"{config.resource_prefix}-storage",
             description=f"mlops-sentiment {config.name}: KMS key, data/models/logs buckets, alert topic",
         )
+        self.training = TrainingStack(
+            self,
+            "Training",
+            config=config,
+            storage=self.storage,
+            # The pipeline passes the commit (cdk synth -c git_sha=...); synth stays deterministic.
+            git_sha=str(self.node.try_get_context("git_sha") or "unknown"),
+            stack_name=f"{config.resource_prefix}-training",
+            description=f"mlops-sentiment {config.name}: model image, training, retraining and registry",
+        )
         for key, value in config.cost_allocation_tags.items():
             Tags.of(self).add(key, value)
-        apply_exemptions(self)
+        apply_exemptions(self, resource_prefix=config.resource_prefix, job_name_prefix=config.job_name_prefix)
 
     @property
     def stacks(self) -> list:
-        return [self.storage]
+        return [self.storage, self.training]

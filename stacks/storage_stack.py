@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Aws, RemovalPolicy, Stack
 from constructs import Construct
 
 from config import EnvironmentConfig
@@ -13,6 +13,12 @@ from constructs_lib.platform_key import PlatformKey
 from constructs_lib.secure_bucket import SecureBucket
 from constructs_lib.storage_lifecycle import archive_rule, expiry_rules, housekeeping_rule
 from stacks.storage_layout import INTERMEDIATE_PREFIXES, RAW_PREFIX
+
+
+def bucket_name(config: EnvironmentConfig, purpose: str) -> str:
+    """Deterministic bucket names (unique per account and region) let other stacks build ARNs from
+    the name instead of importing exports, and make IAM policies readable."""
+    return f"{config.resource_prefix}-{purpose}-{Aws.ACCOUNT_ID}-{Aws.REGION}"
 
 
 class StorageStack(Stack):
@@ -43,6 +49,7 @@ class StorageStack(Stack):
         self.logs_bucket = SecureBucket(
             self,
             "LogsBucket",
+            bucket_name=bucket_name(config, "logs"),
             lifecycle_rules=[
                 housekeeping,
                 *expiry_rules(prefixes=[""], after_days=storage.log_retention_days),
@@ -53,6 +60,7 @@ class StorageStack(Stack):
         self.data_bucket = SecureBucket(
             self,
             "DataBucket",
+            bucket_name=bucket_name(config, "data"),
             encryption_key=self.key,
             access_logs_bucket=self.logs_bucket,
             access_logs_prefix="s3-access/data/",
@@ -69,6 +77,7 @@ class StorageStack(Stack):
         self.models_bucket = SecureBucket(
             self,
             "ModelsBucket",
+            bucket_name=bucket_name(config, "models"),
             encryption_key=self.key,
             access_logs_bucket=self.logs_bucket,
             access_logs_prefix="s3-access/models/",

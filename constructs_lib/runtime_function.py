@@ -1,0 +1,110 @@
+"""A Python Lambda function whose code is this repository's runtime packages, bundled without Docker."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+# AWS-managed Powertools (Python) v3 layer; bump together with lambda_functions/requirements.txt.
+POWERTOOLS_ACCOUNT = "017000801446"
+POWERTOOLS_LAYER_VERSION = 27
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+ARCHITECTURE = lambda_.Architecture.ARM_64
+
+
+def runtime_code(repo_root: Path, model_code_paths: Sequence[str]) -> lambda_.Code:
+    """Only ``lambda_functions/`` plus the named ``model_code`` files and folders (which must need no
+    numpy/scikit-learn), so handlers import them by the same dotted paths as in tests.
+    Docker-style ignore rules are used because they can re-include with ``!``."""
+    exclude = ["*", "!lambda_functions", *(f"!model_code/{path}" for path in model_code_paths)]
+    exclude += ["**/__pycache__", "**/*.pyc", "lambda_functions/requirements.txt"]
+    return lambda_.Code.from_asset(str(repo_root), exclude=exclude, ignore_mode=IgnoreMode.DOCKER)
+
+
+class RuntimeFunction(Construct):
+    """Lambda with Powertools, X-Ray tracing, an encrypted log group with retention and a dead-letter
+    queue for asynchronous invocations (EventBridge). Exposes ``function``, ``log_group`` and
+    ``dead_letter_queue`` and ``role``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        code: lambda_.Code,
+        handler: str,
+        description: str,
+        environment: Mapping[str, str],
+        encryption_key: kms.IKey,
+        service_name: str,
+        timeout_seconds: int = 60,
+        memory_size: int = 512,
+        reserved_concurrency: int | None = None,
+        log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
+        removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        region = Stack.of(self).region
+        powertools = lambda_.LayerVersion.from_layer_version_arn(
+            self,
+            "Powertools",
+            f"arn:aws:lambda:{region}:{POWERTOOLS_ACCOUNT}:layer:AWSLambdaPowertoolsPythonV3-"
+            f"python312-arm64:{POWERTOOLS_LAYER_VERSION}",
+        )
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=log_retention,
+            encryption_key=encryption_key,
+            removal_policy=removal_policy,
+        )
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=encryption_key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        # Own role instead of the AWS-managed basic execution policy: it may write only its own log group.
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Execution role of the {service_name} function",
+        )
+        self.log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            code=code,
+            handler=handler,
+            role=self.role,
+            description=description,
+            timeout=Duration.seconds(timeout_seconds),
+            memory_size=memory_size,
+            layers=[powertools],
+            environment={
+                "POWERTOOLS_SERVICE_NAME": service_name,
+                "POWERTOOLS_METRICS_NAMESPACE": "MlopsSentiment",
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+                **environment,
+            },
+            environment_encryption=encryption_key,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            reserved_concurrent_executions=reserved_concurrency,
+            dead_letter_queue=self.dead_letter_queue,
+            retry_attempts=2,
+        )

@@ -1,0 +1,98 @@
+"""Least-privilege execution role for SageMaker training jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Aws
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+
+class SageMakerTrainingRole(Construct):
+    """Reads training data under ``read_prefixes`` of the data bucket, reads and writes model artifacts
+    and checkpoints under ``artifact_prefixes`` of the models bucket, uses the key, writes its own logs
+    and metrics. Image pull is granted by whoever owns the image (``ModelImage.grant_pull``).
+    Exposes ``role``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data_bucket: s3.IBucket,
+        read_prefixes: Sequence[str],
+        models_bucket: s3.IBucket,
+        artifact_prefixes: Sequence[str],
+        encryption_key: kms.IKey,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description="Execution role of the sentiment model's SageMaker training jobs",
+        )
+        statements = [
+            iam.PolicyStatement(
+                sid="ReadTrainingData",
+                actions=["s3:GetObject"],
+                resources=[data_bucket.arn_for_objects(f"{prefix}*") for prefix in read_prefixes],
+            ),
+            iam.PolicyStatement(
+                sid="ListTrainingData",
+                actions=["s3:ListBucket"],
+                resources=[data_bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in read_prefixes]}},
+            ),
+            iam.PolicyStatement(
+                sid="ReadWriteArtifactsAndCheckpoints",
+                actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+                resources=[models_bucket.arn_for_objects(f"{prefix}*") for prefix in artifact_prefixes],
+            ),
+            iam.PolicyStatement(
+                sid="ListArtifactsAndCheckpoints",
+                actions=["s3:ListBucket"],
+                resources=[models_bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in artifact_prefixes]}},
+            ),
+            iam.PolicyStatement(
+                sid="UseThePlatformKey",
+                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                resources=[encryption_key.key_arn],
+            ),
+            iam.PolicyStatement(
+                sid="EncryptTrainingVolumes",
+                actions=["kms:CreateGrant"],
+                resources=[encryption_key.key_arn],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            ),
+            iam.PolicyStatement(
+                sid="WriteTrainingLogs",
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                ],
+                resources=[
+                    f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/sagemaker/TrainingJobs:*"
+                ],
+            ),
+            # PutMetricData has no resource-level permissions; the namespace condition scopes it.
+            iam.PolicyStatement(
+                sid="PublishTrainingMetrics",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={
+                    "StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/TrainingJobs", "aws/sagemaker/*"]}
+                },
+            ),
+            # ECR login is registry-wide by design; the image pull itself is scoped by grant_pull.
+            iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+        ]
+        for statement in statements:
+            self.role.add_to_policy(statement)

@@ -1,0 +1,374 @@
+"""Training pipeline and registry of one environment.
+
+Image, execution role and model package group; the preprocessing, retraining and registration
+Lambdas with the EventBridge rules that start them; SSM parameters that the people's CLI reads.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Aws, RemovalPolicy, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from config import EnvironmentConfig
+from constructs_lib.model_image import ModelImage
+from constructs_lib.model_package_group import ModelPackageGroup
+from constructs_lib.runtime_function import RuntimeFunction, runtime_code
+from constructs_lib.sagemaker_training_role import SageMakerTrainingRole
+from stacks import storage_layout as layout
+from stacks.storage_stack import StorageStack, bucket_name
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TERMINAL_TRAINING_STATES = ["Completed", "Failed", "Stopped"]
+DRIFT_EVENT_SOURCE = "mlops-sentiment"
+DRIFT_DETAIL_TYPE = "Model Drift Detected"
+
+
+class TrainingStack(Stack):
+    """Exposes ``image``, ``training_role``, ``model_package_group`` and the three functions."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        storage: StorageStack,
+        git_sha: str = "unknown",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        training = config.training
+        key, topic = storage.key, storage.alert_topic
+        # By name, not by export: same account and region, and the IAM policies read plainly.
+        data_bucket = _bucket_by_name(self, "DataBucket", bucket_name(config, "data"))
+        models_bucket = _bucket_by_name(self, "ModelsBucket", bucket_name(config, "models"))
+        removal_policy = RemovalPolicy.RETAIN if config.storage.retain_data else RemovalPolicy.DESTROY
+
+        self.image = ModelImage(self, "ModelImage", directory=REPO_ROOT / "model_code")
+        self.training_role = SageMakerTrainingRole(
+            self,
+            "TrainingRole",
+            data_bucket=data_bucket,
+            read_prefixes=[layout.PROCESSED_PREFIX],
+            models_bucket=models_bucket,
+            artifact_prefixes=[layout.MODEL_OUTPUT_PREFIX, layout.CHECKPOINT_PREFIX],
+            encryption_key=key,
+        ).role
+        self.image.grant_pull(self.training_role)
+        self.model_package_group = ModelPackageGroup(
+            self,
+            "ModelPackageGroup",
+            group_name=f"{config.resource_prefix}-models",
+            description=f"Sentiment classifier versions for {config.name}",
+            removal_policy=removal_policy,
+        )
+        group = self.model_package_group
+
+        code = runtime_code(
+            REPO_ROOT, model_code_paths=["__init__.py", "data.py", "hyperparameters.py", "ops"]
+        )
+        # Pseudo parameters (not the concrete env) keep ARNs, and so the cdk-nag finding ids, the same
+        # whether an environment pins its account or not.
+        sagemaker_arn = f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}"
+        training_job_arns = f"{sagemaker_arn}:training-job/{config.job_name_prefix}*"
+        tuning_job_arns = f"{sagemaker_arn}:hyper-parameter-tuning-job/{config.job_name_prefix}*"
+        common_env = {
+            "ENVIRONMENT_NAME": config.name,
+            "JOB_NAME_PREFIX": config.job_name_prefix,
+            "ALERT_TOPIC_ARN": topic.topic_arn,
+            "MODEL_PACKAGE_GROUP": group.group_name,
+        }
+
+        # --- preprocessing: raw/ uploads -> processed/<version>/ -------------------------------------
+        self.preprocess = RuntimeFunction(
+            self,
+            "Preprocess",
+            code=code,
+            handler="lambda_functions.preprocess.handler.lambda_handler",
+            description="Validates and cleans uploads under raw/ into a versioned processed/ data set",
+            service_name="preprocess",
+            encryption_key=key,
+            timeout_seconds=300,
+            memory_size=1024,
+            # Uploads are rare; a burst of them must not fan out into many large concurrent reads.
+            reserved_concurrency=2,
+            removal_policy=removal_policy,
+            environment={
+                **common_env,
+                "DATA_BUCKET": data_bucket.bucket_name,
+                "RAW_PREFIX": layout.RAW_PREFIX,
+                "PROCESSED_PREFIX": layout.PROCESSED_PREFIX,
+                "REJECTED_PREFIX": layout.REJECTED_PREFIX,
+                "VALIDATION_FRACTION": "0.1",
+                "MAX_INPUT_BYTES": str(200 * 1024 * 1024),
+            },
+        ).function
+        self.preprocess.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="ReadRawUploads",
+                actions=["s3:GetObject"],
+                resources=[data_bucket.arn_for_objects(f"{layout.RAW_PREFIX}*")],
+            )
+        )
+        # Without ListBucket a missing key answers 403 instead of 404.
+        self.preprocess.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="ListRawUploads",
+                actions=["s3:ListBucket"],
+                resources=[data_bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{layout.RAW_PREFIX}*"]}},
+            )
+        )
+        self.preprocess.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="WriteCleanedAndRejectedData",
+                actions=["s3:PutObject"],
+                resources=[
+                    data_bucket.arn_for_objects(f"{prefix}*")
+                    for prefix in (layout.PROCESSED_PREFIX, layout.REJECTED_PREFIX)
+                ],
+            )
+        )
+        events.Rule(
+            self,
+            "RawUploadRule",
+            description="Start preprocessing when a file lands under raw/ in the data bucket",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [data_bucket.bucket_name]},
+                    "object": {"key": [{"prefix": layout.RAW_PREFIX}]},
+                },
+            ),
+            targets=[targets.LambdaFunction(self.preprocess, retry_attempts=2)],
+        )
+
+        # --- retraining: schedule, drift and by hand -------------------------------------------------
+        self.retrain = RuntimeFunction(
+            self,
+            "Retrain",
+            code=code,
+            handler="lambda_functions.retrain.handler.lambda_handler",
+            description="Starts one SageMaker training job per trigger (schedule, drift or manual)",
+            service_name="retrain",
+            encryption_key=key,
+            # One trigger at a time: the "is a job already running?" check must not race itself.
+            reserved_concurrency=1,
+            removal_policy=removal_policy,
+            environment={
+                **common_env,
+                "TRAINING_IMAGE_URI": self.image.image_uri,
+                "TRAINING_ROLE_ARN": self.training_role.role_arn,
+                "DATA_BUCKET": data_bucket.bucket_name,
+                "PROCESSED_PREFIX": layout.PROCESSED_PREFIX,
+                "MODELS_BUCKET": models_bucket.bucket_name,
+                "MODEL_OUTPUT_PREFIX": layout.MODEL_OUTPUT_PREFIX,
+                "CHECKPOINT_PREFIX": layout.CHECKPOINT_PREFIX,
+                "KMS_KEY_ARN": key.key_arn,
+                "INSTANCE_TYPE": training.instance_type,
+                "VOLUME_SIZE_GB": str(training.volume_size_gb),
+                "MAX_RUNTIME_SECONDS": str(training.max_runtime_seconds),
+                "MAX_WAIT_SECONDS": str(training.max_wait_seconds),
+                "USE_SPOT": str(training.use_spot).lower(),
+                "HYPERPARAMETERS": json.dumps(dict(training.hyperparameters), sort_keys=True),
+                "GIT_SHA": git_sha,
+                "COST_TAGS": json.dumps(config.cost_allocation_tags, sort_keys=True),
+            },
+        ).function
+        self.retrain.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="StartAndTagTrainingJobs",
+                actions=["sagemaker:CreateTrainingJob", "sagemaker:AddTags", "sagemaker:DescribeTrainingJob"],
+                resources=[training_job_arns],
+            )
+        )
+        # ListTrainingJobs and ListModelPackages have no resource-level permissions.
+        self.retrain.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="FindRunningJobsAndChampion",
+                actions=["sagemaker:ListTrainingJobs", "sagemaker:ListModelPackages"],
+                resources=["*"],
+            )
+        )
+        self.retrain.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="ReadChampionPackage",
+                actions=["sagemaker:DescribeModelPackage"],
+                resources=[group.package_arn_pattern],
+            )
+        )
+        self.retrain.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="FindNewestDataVersion",
+                actions=["s3:ListBucket"],
+                resources=[data_bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{layout.PROCESSED_PREFIX}*"]}},
+            )
+        )
+        self.retrain.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="ReadDataManifests",
+                actions=["s3:GetObject"],
+                resources=[data_bucket.arn_for_objects(f"{layout.PROCESSED_PREFIX}*")],
+            )
+        )
+        self.retrain.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="HandTheTrainingRoleToSageMaker",
+                actions=["iam:PassRole"],
+                resources=[self.training_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
+        key.grant(self.retrain, "kms:CreateGrant", "kms:DescribeKey")
+
+        schedule = events.Rule(
+            self,
+            "RetrainSchedule",
+            description=f"Scheduled retraining of {config.name}",
+            schedule=events.Schedule.expression(training.schedule),
+            enabled=training.schedule_enabled,
+        )
+        schedule.add_target(targets.LambdaFunction(self.retrain, retry_attempts=2))
+        events.Rule(
+            self,
+            "RetrainOnDrift",
+            description="Retrain when the drift check reports drift in this environment",
+            event_pattern=events.EventPattern(
+                source=[DRIFT_EVENT_SOURCE],
+                detail_type=[DRIFT_DETAIL_TYPE],
+                detail={"environment": [config.name]},
+            ),
+            targets=[targets.LambdaFunction(self.retrain, retry_attempts=2)],
+        )
+
+        # --- registration: finished jobs -> model package (gated) -----------------------------------
+        self.register = RuntimeFunction(
+            self,
+            "RegisterModel",
+            code=code,
+            handler="lambda_functions.register_model.handler.lambda_handler",
+            description="Registers finished training jobs as model packages behind a quality gate",
+            service_name="register-model",
+            encryption_key=key,
+            timeout_seconds=120,
+            reserved_concurrency=2,
+            removal_policy=removal_policy,
+            environment={
+                **common_env,
+                "MODELS_BUCKET": models_bucket.bucket_name,
+                "MIN_ACCURACY": str(training.min_accuracy),
+                "MIN_F1": str(training.min_f1),
+                "MAX_REGRESSION": str(training.max_regression),
+                "AUTO_APPROVE": str(training.auto_approve).lower(),
+            },
+        ).function
+        self.register.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="ReadFinishedJobs",
+                actions=["sagemaker:DescribeTrainingJob", "sagemaker:DescribeHyperParameterTuningJob"],
+                resources=[training_job_arns, tuning_job_arns],
+            )
+        )
+        self.register.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="RegisterVersions",
+                actions=["sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage", "sagemaker:AddTags"],
+                resources=[group.group_arn, group.package_arn_pattern],
+            )
+        )
+        self.register.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="CompareWithExistingVersions",
+                actions=["sagemaker:DescribeModelPackage"],
+                resources=[group.package_arn_pattern],
+            )
+        )
+        self.register.add_to_role_policy(
+            iam.PolicyStatement(sid="ListVersions", actions=["sagemaker:ListModelPackages"], resources=["*"])
+        )
+        self.register.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="ReadJobOutputs",
+                actions=["s3:GetObject"],
+                resources=[models_bucket.arn_for_objects(f"{layout.MODEL_OUTPUT_PREFIX}*")],
+            )
+        )
+        self.register.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="PublishModelMetrics",
+                actions=["s3:PutObject"],
+                resources=[models_bucket.arn_for_objects(f"{layout.MODEL_METRICS_PREFIX}*")],
+            )
+        )
+        events.Rule(
+            self,
+            "TrainingFinishedRule",
+            description="Register or alert when one of this environment's training jobs ends",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=["SageMaker Training Job State Change"],
+                detail={
+                    "TrainingJobName": [{"prefix": f"{config.job_name_prefix}-"}],
+                    "TrainingJobStatus": TERMINAL_TRAINING_STATES,
+                },
+            ),
+            targets=[targets.LambdaFunction(self.register, retry_attempts=4)],
+        )
+        events.Rule(
+            self,
+            "TuningFinishedRule",
+            description="Register the best training job of a finished hyperparameter tuning job",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=["SageMaker HyperParameter Tuning Job State Change"],
+                detail={
+                    "HyperParameterTuningJobName": [{"prefix": f"{config.job_name_prefix}-"}],
+                    "HyperParameterTuningJobStatus": TERMINAL_TRAINING_STATES,
+                },
+            ),
+            targets=[targets.LambdaFunction(self.register, retry_attempts=4)],
+        )
+
+        # --- shared grants ----------------------------------------------------------------------------
+        for function in (self.preprocess, self.retrain, self.register):
+            topic.grant_publish(function)
+            key.grant(function, "kms:Decrypt", "kms:GenerateDataKey*")
+
+        # --- where the people's CLI finds things (python -m model_code.ops --env NAME) ---------------
+        parameters = {
+            "training-image-uri": self.image.image_uri,
+            "training-role-arn": self.training_role.role_arn,
+            "model-package-group": group.group_name,
+            "data-bucket": data_bucket.bucket_name,
+            "models-bucket": models_bucket.bucket_name,
+            "kms-key-arn": key.key_arn,
+            "job-name-prefix": config.job_name_prefix,
+            "retrain-function-name": self.retrain.function_name,
+            "alert-topic-arn": topic.topic_arn,
+        }
+        for name, value in parameters.items():
+            ssm.StringParameter(
+                self,
+                f"Param-{name}",
+                parameter_name=f"/{config.project}/{config.name}/{name}",
+                string_value=value,
+                description=f"{name} of {config.resource_prefix} (read by python -m model_code.ops)",
+            )
+
+
+def _bucket_by_name(scope: Construct, construct_id: str, name: str) -> s3.IBucket:
+    # ARN from pseudo parameters: identical (and so are the cdk-nag finding ids) with or without a pinned env.
+    return s3.Bucket.from_bucket_attributes(
+        scope, construct_id, bucket_name=name, bucket_arn=f"arn:{Aws.PARTITION}:s3:::{name}"
+    )
