@@ -14,7 +14,8 @@ from constructs import Construct
 class SageMakerTrainingRole(Construct):
     """Reads training data under ``read_prefixes`` of the data bucket, reads and writes model artifacts
     and checkpoints under ``artifact_prefixes`` of the models bucket, uses the key, writes its own logs
-    and metrics. Image pull is granted by whoever owns the image (``ModelImage.grant_pull``).
+    and metrics. Image pull (including the registry-wide ECR login) is granted by whoever owns the
+    image (``ModelImage.grant_pull``).
     Exposes ``role``.
     """
 
@@ -91,8 +92,6 @@ class SageMakerTrainingRole(Construct):
                     "StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/TrainingJobs", "aws/sagemaker/*"]}
                 },
             ),
-            # ECR login is registry-wide by design; the image pull itself is scoped by grant_pull.
-            iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
         ]
         for statement in statements:
             self.role.add_to_policy(statement)
