@@ -87,7 +87,9 @@ class TrainingSettings:
                 f"{path}.max_runtime_seconds ({self.max_runtime_seconds}) for spot training"
             )
         if not SCHEDULE.match(self.schedule):
-            found.append(f"{path}.schedule must be a rate(...) or cron(...) expression (got {self.schedule!r})")
+            found.append(
+                f"{path}.schedule must be a rate(...) or cron(...) expression (got {self.schedule!r})"
+            )
         for name in ("min_accuracy", "min_f1", "max_regression"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or isinstance(value, bool) or not 0.0 <= value <= 1.0:
