@@ -1,6 +1,6 @@
 """Load benchmark: our server against a gunicorn + Flask reference, driven by wrk on 127.0.0.1.
 
-    python benchmarks/load_benchmark.py [--model-path DIR] [--duration 10] [--workers 2]
+    python benchmarks/load_benchmark.py [--model-path DIR] [--duration 10] [--workers 2] [--rounds 1]
 
 Without ``--model-path`` it trains the default model on ../shared/data/sst2/train.tsv with the
 product's own ``python -m model_code.train``. Then, one server at a time, it starts
@@ -27,12 +27,14 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 SST2_TRAIN = REPO.parent / "shared" / "data" / "sst2" / "train.tsv"
@@ -181,7 +183,7 @@ def server_command(name: str, model_path: Path, port: int, workers: int) -> tupl
     return [*gunicorn, "--log-level", "warning", "benchmarks.reference_flask_server:create_app()"], env
 
 
-def measure_server(name: str, args: argparse.Namespace, levels: list[Level]) -> dict[str, object]:
+def measure_server(name: str, args: argparse.Namespace, levels: list[Level]) -> dict[str, Any]:
     port = free_port()
     command, env = server_command(name, args.model_path, port, args.workers)
     log_path = args.log_dir / f"{name}.log"
@@ -225,24 +227,40 @@ def train_default_model(directory: Path) -> Path:
     return model_dir
 
 
-def print_table(results: dict[str, dict[str, object]], levels: list[Level]) -> None:
-    reference = results.get("flask")
+def combine(rounds: list[Measurement]) -> Measurement:
+    """Median of each number over the rounds (background load drifts); errors are summed."""
+    return Measurement(
+        requests_per_s=statistics.median(m.requests_per_s for m in rounds),
+        p50_ms=statistics.median(m.p50_ms for m in rounds),
+        p99_ms=statistics.median(m.p99_ms for m in rounds),
+        non_2xx=sum(m.non_2xx for m in rounds),
+        socket_errors=sum(m.socket_errors for m in rounds),
+    )
+
+
+def print_table(runs: dict[str, list[dict[str, Any]]], levels: list[Level]) -> None:
+    table = {
+        name: {lv.name: combine([r["levels"][lv.name] for r in rs]) for lv in levels}
+        for name, rs in runs.items()
+    }
     print(
         f"{'server':11s} {'level':10s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s}"
         f" {'non2xx':>7s} {'sockerr':>7s} {'x flask':>8s}"
     )
-    for name, result in results.items():
+    for name, by_level in table.items():
         for level in levels:
-            m: Measurement = result["levels"][level.name]  # type: ignore[index]
-            ratio = ""
-            if reference is not None:
-                base: Measurement = reference["levels"][level.name]  # type: ignore[index]
-                ratio = f"{m.requests_per_s / base.requests_per_s:.2f}"
+            m = by_level[level.name]
+            ratio = (
+                f"{m.requests_per_s / table['flask'][level.name].requests_per_s:.2f}"
+                if "flask" in table
+                else ""
+            )
             print(
                 f"{name:11s} {level.name:10s} {m.requests_per_s:9.0f} {m.p50_ms:8.2f} {m.p99_ms:8.2f}"
                 f" {m.non_2xx:7d} {m.socket_errors:7d} {ratio:>8s}"
             )
-        print(f"{name:11s} RSS MB before {result['rss_before']:.0f}, after {result['rss_after']:.0f}")
+        rss = ", ".join(f"{r['rss_before']:.0f} -> {r['rss_after']:.0f}" for r in runs[name])
+        print(f"{name:11s} RSS MB (all processes) before -> after each round: {rss}")
 
 
 def main() -> int:
@@ -251,6 +269,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per level")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="server worker processes")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat all servers; report medians")
     parser.add_argument("--no-flask-fast", action="store_true", help="skip the flask + fast-path variant")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -268,12 +287,16 @@ def main() -> int:
         levels = [Level("c1", 1, single), Level("c8", 8, single), Level("c64", 64, single)]
         levels.append(Level("batch100c8", 8, batch))
         names = ["ours", "flask"] + ([] if args.no_flask_fast else ["flask-fast"])
-        results = {name: measure_server(name, args, levels) for name in names}
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+        for round_number in range(1, args.rounds + 1):
+            for name in names:
+                print(f"round {round_number}: {name}", file=sys.stderr, flush=True)
+                runs[name].append(measure_server(name, args, levels))
     print(
         f"model {args.model_path}, {args.workers} workers, wrk -t{args.threads}, {args.duration} s per level,"
-        f" {os.cpu_count()} CPUs shared by server and wrk"
+        f" {os.cpu_count()} CPUs shared by server and wrk, median of {args.rounds} round(s)"
     )
-    print_table(results, levels)
+    print_table(runs, levels)
     return 0
 
 
