@@ -50,6 +50,9 @@ class Hyperparameters:
     # Validation split taken from train when no validation set is given; after evaluating on it,
     # refit_full trains the shipped model on all rows (the metrics then come from the split fit).
     validation_fraction: float = 0.1
+    # Cap on that split (0 = no cap): 2,000 rows measure accuracy to about +-1 point, and on SST-2
+    # the rows a 10 % split would hold back are worth more as training data (83.6 % -> see README).
+    validation_max_rows: int = 2000
     refit_full: bool = False  # True doubles training time (86.9 s on SST-2 here, too near the 90 s bar)
     seed: int = 13
 
@@ -61,8 +64,15 @@ class Hyperparameters:
             problems.append("word_ngram_max must be >= 1")
         if self.char_ngram_max and not 1 <= self.char_ngram_min <= self.char_ngram_max:
             problems.append("need 1 <= char_ngram_min <= char_ngram_max (or char_ngram_max 0 for none)")
-        if self.char_ngram_max < 0 or self.max_features < 0 or self.negation_scope < 0:
-            problems.append("char_ngram_max, max_features and negation_scope must be >= 0")
+        if (
+            self.char_ngram_max < 0
+            or self.max_features < 0
+            or self.negation_scope < 0
+            or self.validation_max_rows < 0
+        ):
+            problems.append(
+                "char_ngram_max, max_features, negation_scope and validation_max_rows must be >= 0"
+            )
         if self.min_df < 1:
             problems.append("min_df must be >= 1")
         if self.c <= 0 or self.nb_alpha <= 0:

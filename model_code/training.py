@@ -31,9 +31,15 @@ class TrainingInputs:
 
 
 def stratified_split(
-    rows: Sequence[LabeledText], fraction: float, seed: int
+    rows: Sequence[LabeledText], fraction: float, seed: int, max_rows: int = 0
 ) -> tuple[list[LabeledText], list[LabeledText]]:
-    """(train, validation) with ``fraction`` of each class in validation, reproducible by seed."""
+    """(train, validation) with ``fraction`` of each class in validation, reproducible by seed.
+
+    ``max_rows`` (0 = no cap) lowers the fraction so validation holds about that many rows: a few
+    thousand rows measure accuracy well enough, and every row beyond that is better spent on fitting.
+    """
+    if max_rows and len(rows) * fraction > max_rows:
+        fraction = max_rows / len(rows)
     generator = random.Random(seed)  # noqa: S311 - a reproducible data split, not security
     train: list[LabeledText] = []
     validation: list[LabeledText] = []
@@ -75,8 +81,11 @@ def run_training(inputs: TrainingInputs, model_dir: Path) -> dict[str, Any]:
         fit_rows, validation_rows = list(inputs.train.rows), list(inputs.validation.rows)
         validation_source = "validation channel"
     else:
-        fit_rows, validation_rows = stratified_split(inputs.train.rows, hp.validation_fraction, hp.seed)
-        validation_source = f"stratified {hp.validation_fraction:.0%} split of train"
+        fit_rows, validation_rows = stratified_split(
+            inputs.train.rows, hp.validation_fraction, hp.seed, hp.validation_max_rows
+        )
+        cap = f", at most {hp.validation_max_rows} rows" if hp.validation_max_rows else ""
+        validation_source = f"stratified {hp.validation_fraction:.0%} split of train{cap}"
         _require_both_classes(fit_rows, "training data after the validation split")
 
     started = time.perf_counter()

@@ -104,3 +104,23 @@ def test_stratified_split_keeps_class_shares_and_is_reproducible():
     assert sum(row.label for row in validation) == 10
     assert stratified_split(rows, 0.1, seed=1) == (train, validation)
     assert not set(train) & set(validation)
+
+
+def test_stratified_split_caps_validation_rows_and_keeps_class_shares():
+    rows = [LabeledText(str(i), int(i % 4 == 0)) for i in range(4000)]
+    train, validation = stratified_split(rows, 0.1, seed=1, max_rows=200)
+    assert len(validation) == 200 and len(train) == 3800
+    assert sum(row.label for row in validation) == 50
+    assert not set(train) & set(validation)
+    # a cap above fraction * rows changes nothing; 0 means no cap
+    assert stratified_split(rows, 0.1, seed=1, max_rows=1000) == stratified_split(rows, 0.1, seed=1)
+    assert len(stratified_split(rows, 0.1, seed=1, max_rows=0)[1]) == 400
+
+
+def test_run_training_caps_the_validation_split_by_default(tmp_path):
+    rows = [LabeledText(f"great fine movie {i}" if i % 2 else f"awful bad movie {i}", i % 2) for i in range(300)]
+    hp = Hyperparameters(validation_max_rows=10, char_ngram_max=0, min_df=1)
+    result = run_training(TrainingInputs(ReadResult(rows=rows, rejected=[], fmt="csv"), None, hp), tmp_path / "m")
+    assert result["metadata"]["validation_data"]["rows"] == 10
+    assert result["metadata"]["training_data"]["rows_fitted"] == 290
+    assert Hyperparameters().validation_max_rows == 2000
