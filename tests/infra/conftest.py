@@ -76,3 +76,10 @@ def resources_of_type():
         }
 
     return find
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist keep every infrastructure test on one worker, so the app is synthesized once."""
+    for item in items:
+        if "tests/infra/" in str(item.path):
+            item.add_marker(pytest.mark.xdist_group("infra"))
