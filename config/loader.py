@@ -72,7 +72,9 @@ def _apply_overrides(
                 f"context '{key}' overrides unknown environment {env_name!r}; "
                 f"known environments: {', '.join(result)}"
             )
-        result[env_name] = _override(result[env_name], path, raw, setting=f"environments.{key}")
+        overridden = _override(result[env_name], path, raw, setting=f"environments.{key}")
+        assert isinstance(overridden, EnvironmentConfig)
+        result[env_name] = overridden
     return result
 
 

@@ -46,7 +46,9 @@ class _VectorizerScorer:
         return float(values @ self.weights[index]) / norm if norm else 0.0
 
 
-def _fast_path(pipeline: Any) -> tuple[Callable[[str], str], list[_VectorizerScorer], float] | None:
+def _fast_path(
+    pipeline: Any,
+) -> tuple[Callable[[list[str]], list[str]], list[_VectorizerScorer], float] | None:
     """Fold the fitted pipeline into per-vectorizer scorers; None if its shape is not the one we build."""
     try:
         normalizer = pipeline.named_steps["normalize"]

@@ -118,9 +118,13 @@ def test_stratified_split_caps_validation_rows_and_keeps_class_shares():
 
 
 def test_run_training_caps_the_validation_split_by_default(tmp_path):
-    rows = [LabeledText(f"great fine movie {i}" if i % 2 else f"awful bad movie {i}", i % 2) for i in range(300)]
+    rows = [
+        LabeledText(f"great fine movie {i}" if i % 2 else f"awful bad movie {i}", i % 2) for i in range(300)
+    ]
     hp = Hyperparameters(validation_max_rows=10, char_ngram_max=0, min_df=1)
-    result = run_training(TrainingInputs(ReadResult(rows=rows, rejected=[], fmt="csv"), None, hp), tmp_path / "m")
+    result = run_training(
+        TrainingInputs(ReadResult(rows=rows, rejected=[], fmt="csv"), None, hp), tmp_path / "m"
+    )
     assert result["metadata"]["validation_data"]["rows"] == 10
     assert result["metadata"]["training_data"]["rows_fitted"] == 290
     assert Hyperparameters().validation_max_rows == 2000
