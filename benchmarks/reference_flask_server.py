@@ -39,7 +39,9 @@ def create_app() -> Flask:
         results = []
         for positive in pipeline.predict_proba(texts)[:, 1]:
             label = int(positive >= 0.5)
-            results.append({"label": LABELS[label], "probability": float(positive if label else 1 - positive)})
+            results.append(
+                {"label": LABELS[label], "probability": float(positive if label else 1 - positive)}
+            )
         return results
 
     @app.get("/ping")

@@ -62,11 +62,16 @@ def main(argv: list[str] | None = None) -> int:
             max_text_chars=args.max_text_chars,
             graceful_timeout_s=args.graceful_timeout,
         )
-        run(settings)
+        return run(settings)
     except (SettingsError, ModelLoadError) as error:
         print(f"serve: error: {error}", file=sys.stderr)
         return 2
-    return 0
+    except OSError as error:  # the address is taken or not ours to bind
+        print(
+            f"serve: error: cannot listen on {args.host}:{args.port or 'default port'}: {error}",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

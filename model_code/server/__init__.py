@@ -8,4 +8,5 @@ routing branch, one body parse and one predict call, so a framework only adds pe
 - ``codecs``    - request bodies in (JSON, JSON Lines, CSV) and answers out, by Content-Type / Accept
 - ``app``       - the ASGI application: /ping, /invocations, 404/405
 - ``runner``    - loads the model, binds the port, runs one or more uvicorn workers
+- ``workers``   - pre-fork supervisor: one SO_REUSEPORT socket per worker, dead workers replaced
 """

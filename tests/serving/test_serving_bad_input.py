@@ -7,7 +7,8 @@ import socket
 
 import pytest
 
-pytestmark = pytest.mark.slow  # starts real server processes
+# Slow: starts a real server. One xdist group, so the session server is started once, not per worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serving-shared-server")]
 
 BAD_REQUESTS = [
     # (id, body, content type, accept, status)

@@ -11,7 +11,8 @@ import pytest
 
 from model_code.predictor import SentimentPredictor
 
-pytestmark = pytest.mark.slow  # starts real server processes
+# Slow: starts a real server. One xdist group, so the session server is started once, not per worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serving-shared-server")]
 
 TEXTS = [
     "This product is amazing!",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import socket
@@ -62,7 +63,31 @@ def assert_sigterm_drains_the_request_in_flight(server) -> None:
     assert server.process.wait(timeout=20) == 0
 
 
-def test_bin_serve_reads_the_model_under_opt_ml_root_and_drains_on_sigterm(
+def child_pids(pid: int) -> set[int]:
+    children: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children.update(int(child) for child in (task / "children").read_text().split())
+    return children
+
+
+def assert_a_killed_worker_is_replaced(server) -> None:
+    workers = child_pids(server.process.pid)
+    assert len(workers) == 2
+    victim = min(workers)
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        current = child_pids(server.process.pid)
+        if victim not in current and len(current) == 2:
+            break
+        time.sleep(0.1)
+    assert victim not in current and len(current) == 2, current
+    for _ in range(6):  # both sockets' workers answer again
+        assert server.request("GET", "/ping").status == 200
+        assert server.invoke('"still serving"').status == 200
+
+
+def test_bin_serve_reads_opt_ml_root_replaces_dead_workers_and_drains_on_sigterm(
     serving_model_dir: Path, tmp_path: Path, launch_server, serving_env, port_finder
 ) -> None:
     shutil.copytree(serving_model_dir, tmp_path / "model")
@@ -74,6 +99,7 @@ def test_bin_serve_reads_the_model_under_opt_ml_root_and_drains_on_sigterm(
     try:
         assert server.request("GET", "/ping").status == 200
         assert server.invoke('"works in the container layout"').status == 200
+        assert_a_killed_worker_is_replaced(server)
         assert_sigterm_drains_the_request_in_flight(server)
     finally:
         if server.process.poll() is None:
