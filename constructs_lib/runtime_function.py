@@ -97,7 +97,7 @@ class RuntimeFunction(Construct):
             layers=[powertools],
             environment={
                 "POWERTOOLS_SERVICE_NAME": service_name,
-                "POWERTOOLS_METRICS_NAMESPACE": "MlopsSentiment",
+                "POWERTOOLS_METRICS_NAMESPACE": "MLOpsSentiment",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
                 **environment,
             },

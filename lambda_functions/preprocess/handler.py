@@ -8,21 +8,18 @@ AWS API failures raise, so they are retried; processing is idempotent per event.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from lambda_functions.common.observability import powertools, reject_malformed
 from lambda_functions.preprocess.config import PreprocessConfig
 from lambda_functions.preprocess.events import MalformedEventError, parse_upload
 from lambda_functions.preprocess.process import process_upload
 
-_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "MLOpsSentiment")
-logger = Logger(service="preprocess")
-metrics = Metrics(namespace=_NAMESPACE, service="preprocess")
+logger, metrics = powertools("preprocess")
 
 
 @metrics.log_metrics
@@ -32,9 +29,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     try:
         upload = parse_upload(event)
     except MalformedEventError as error:
-        logger.error("rejected malformed event", extra={"error": str(error), "event": event})
-        metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
-        return {"status": "rejected", "reason": str(error)}
+        return reject_malformed(logger, metrics, event, error)
 
     session = boto3.session.Session()
     result = process_upload(upload, config, s3=session.client("s3"), sns=session.client("sns"))

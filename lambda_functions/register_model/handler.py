@@ -8,21 +8,18 @@ retry is safe because registration is idempotent per training job.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from lambda_functions.common.observability import powertools, reject_malformed
 from lambda_functions.register_model.config import RegisterConfig
 from lambda_functions.register_model.events import MalformedEventError, parse_state_change
 from lambda_functions.register_model.register import handle_state_change
 
-_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "MLOpsSentiment")
-logger = Logger(service="register-model")
-metrics = Metrics(namespace=_NAMESPACE, service="register-model")
+logger, metrics = powertools("register-model")
 
 
 @metrics.log_metrics
@@ -32,9 +29,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     try:
         change = parse_state_change(event)
     except MalformedEventError as error:
-        logger.error("rejected malformed event", extra={"error": str(error), "event": event})
-        metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
-        return {"status": "rejected", "reason": str(error)}
+        return reject_malformed(logger, metrics, event, error)
 
     session = boto3.session.Session()
     result = handle_state_change(
