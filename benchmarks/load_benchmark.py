@@ -196,12 +196,13 @@ def measure_server(name: str, args: argparse.Namespace, levels: list[Level]) -> 
             print(log_path.read_text(errors="replace")[-2000:], file=sys.stderr)
             raise
         run_wrk(port, Level("warm-up", 8, levels[0].script), 2, args.threads)
-        rss_before = tree_rss_mb(process.pid)
+        rss = [tree_rss_mb(process.pid)]
         results = {}
         for level in levels:
             results[level.name] = run_wrk(port, level, args.duration, args.threads)
             print(f"  {name:10s} {level.name:10s} {results[level.name]}", file=sys.stderr, flush=True)
-        return {"levels": results, "rss_before": rss_before, "rss_after": tree_rss_mb(process.pid)}
+            rss.append(tree_rss_mb(process.pid))
+        return {"levels": results, "rss": rss}
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -259,8 +260,10 @@ def print_table(runs: dict[str, list[dict[str, Any]]], levels: list[Level]) -> N
                 f"{name:11s} {level.name:10s} {m.requests_per_s:9.0f} {m.p50_ms:8.2f} {m.p99_ms:8.2f}"
                 f" {m.non_2xx:7d} {m.socket_errors:7d} {ratio:>8s}"
             )
-        rss = ", ".join(f"{r['rss_before']:.0f} -> {r['rss_after']:.0f}" for r in runs[name])
-        print(f"{name:11s} RSS MB (all processes) before -> after each round: {rss}")
+        rss = "; ".join(" -> ".join(f"{mb:.0f}" for mb in r["rss"]) for r in runs[name])
+        print(
+            f"{name:11s} RSS MB of all its processes, after warm-up then after each level, per round: {rss}"
+        )
 
 
 def main() -> int:
