@@ -242,3 +242,22 @@ def test_lambda_asset_holds_only_runtime_code(synth):
     assert "model_code/data.py" in files and "model_code/ops/training_job.py" in files
     # Nothing that needs numpy/scikit-learn, no tests, no CDK code.
     assert not any(f.startswith(("model_code/model", "stacks/", "tests/", "constructs_lib/")) for f in files)
+
+
+def test_model_image_is_staged_from_model_code_and_used_by_training(synth, resources_of_type):
+    """Synth only stages the Docker context (deploy builds it); the retrain function trains with it."""
+    (assets_file,) = (synth.outdir / "assembly-dev").glob("devTraining*.assets.json")
+    ((image_hash, image),) = json.loads(assets_file.read_text())["dockerImages"].items()
+    context = (assets_file.parent / image["source"]["directory"]).resolve()
+    assert (context / "Dockerfile").exists() and (context / "train.py").exists()
+    assert image["source"]["platform"] == "linux/amd64"
+    assert not (context / "__pycache__").exists()
+    template = synth.template("dev", "Training")
+    retrain = function_logical_id(
+        template, resources_of_type, "lambda_functions.retrain.handler.lambda_handler"
+    )
+    image_uri = json.dumps(
+        template["Resources"][retrain]["Properties"]["Environment"]["Variables"]["TRAINING_IMAGE_URI"]
+    )
+    assert "container-assets" in image_uri
+    assert image_hash in image_uri
