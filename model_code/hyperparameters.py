@@ -30,10 +30,12 @@ class Hyperparameters:
     # Which columns hold the text and the label (part of the job definition, so set like the rest).
     text_column: str = "text"
     label_column: str = "label"
-    # Features: word n-grams and character n-grams inside word boundaries, TF-IDF weighted.
+    # Features: word n-grams and character n-grams, TF-IDF weighted.
     word_ngram_max: int = 3
     char_ngram_min: int = 2
     char_ngram_max: int = 5  # 0 turns character n-grams off
+    # "char" n-grams also span word boundaries ("t go", "s bad"); "char_wb" stays inside words.
+    char_analyzer: str = "char"
     min_df: int = 2
     max_features: int = 0  # per vectorizer; 0 keeps every n-gram seen min_df times
     sublinear_tf: bool = True
@@ -73,6 +75,8 @@ class Hyperparameters:
             problems.append(
                 "char_ngram_max, max_features, negation_scope and validation_max_rows must be >= 0"
             )
+        if self.char_analyzer not in ("char", "char_wb"):
+            problems.append("char_analyzer must be char or char_wb")
         if self.min_df < 1:
             problems.append("min_df must be >= 1")
         if self.c <= 0 or self.nb_alpha <= 0:

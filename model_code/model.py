@@ -1,8 +1,10 @@
 """The classifier: normalized text -> word and character TF-IDF -> NB log-count ratios -> logistic regression.
 
 Why this shape (numbers in benchmarks/README.md, "Model quality"):
-- word 1-3 grams carry phrases ("not worth it"); character n-grams inside word boundaries give
-  robustness to morphology and spelling in real reviews that the tokenized training data lacks;
+- word 1-3 grams carry phrases ("not worth it"); character 2-5 grams give robustness to morphology
+  and spelling in real reviews that the tokenized training data lacks (across word boundaries by
+  default, so they also see short word pairs and word + punctuation; ``char_analyzer="char_wb"``
+  keeps them inside words);
 - scaling each feature by its naive-Bayes log-count ratio (Wang & Manning 2012, "NB-SVM") is a
   cheap, well-known win for sentiment with linear models;
 - logistic regression keeps the cost linear and gives probabilities from the model that decides.
@@ -84,7 +86,9 @@ def _vectorizers(hp: Hyperparameters) -> list[tuple[str, TfidfVectorizer]]:
             (
                 "chars",
                 TfidfVectorizer(
-                    analyzer="char_wb", ngram_range=(hp.char_ngram_min, hp.char_ngram_max), **common
+                    analyzer=hp.char_analyzer,
+                    ngram_range=(hp.char_ngram_min, hp.char_ngram_max),
+                    **common,
                 ),
             )
         )

@@ -32,6 +32,9 @@ _CHARACTER_MAP = str.maketrans(
 _QUOTE_TOKENS = re.compile(r"``|''|\"")
 # PTB contraction split: don't -> do n't, can't -> ca n't, it's -> it 's, we'll -> we 'll.
 _NT = re.compile(r"(\w)n't\b")
+# The same contractions typed without the apostrophe, common in reviews ("dont", "cant", "wasnt").
+# Only forms that are not also ordinary words; "ca"/"wo" follow the PTB split of can't/won't.
+_NT_BARE = re.compile(r"\b(do|does|did|is|was|are|were|could|should|would|have|has|had|must|need|ca|wo)nt\b")
 _CLITIC = re.compile(r"(\w)'(s|m|d|re|ve|ll)\b")
 # Punctuation becomes its own token; runs like "!!!" or "..." stay one token.
 _PUNCTUATION = re.compile(r"([.!?,;:()\[\]{}]+|--+|\s-\s)")
@@ -62,6 +65,7 @@ def tokenize(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text).translate(_CHARACTER_MAP).lower()
     text = _QUOTE_TOKENS.sub(' " ', text)
     text = text.replace("can't", "ca n't").replace("won't", "wo n't")
+    text = _NT_BARE.sub(r"\1 n't", text)
     text = _NT.sub(r"\1 n't", text)
     text = _CLITIC.sub(r"\1 '\2", text)
     text = _PUNCTUATION.sub(r" \1 ", text)

@@ -40,6 +40,7 @@ def test_platform_keys_are_ignored():
         ({"min_df": "0"}, "min_df"),
         ({"nb_scaling": "maybe"}, "true/false"),
         ({"char_ngram_min": "6", "char_ngram_max": "3"}, "char_ngram_min"),
+        ({"char_analyzer": "word"}, "char_analyzer"),
         ({"validation_fraction": "0.7"}, "validation_fraction"),
         ({"validation_max_rows": "-1"}, "validation_max_rows"),
         ({"text_column": ""}, "must not be empty"),

@@ -20,6 +20,11 @@ from model_code.text import mark_negation, normalize, tokenize
         ("It's a charming film.", "it 's a charming film ."),
         ("I don't like it, but it can't hurt.", "i do n't like it , but it ca n't hurt ."),
         ("\u201cWow\u201d \u2014 they\u2019re great!!!", "`` wow '' -- they 're great !!!"),
+        (
+            "Dont buy it, it wasnt worth it and I cant return it",
+            "do n't buy it , it was n't worth it and i ca n't return it",
+        ),
+        ("It wont turn on. I want a refund", "it wo n't turn on . i want a refund"),
     ],
 )
 def test_raw_text_normalizes_like_sst_tokens(raw, tokenized):
