@@ -31,6 +31,12 @@ _FORK = multiprocessing.get_context("fork")
 def reuseport_sockets(host: str, port: int, count: int, backlog: int = 2048) -> list[socket.socket]:
     """``count`` listening sockets on the same address; port 0 picks one free port for all."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # SO_REUSEPORT would also let a second server (or a stale one) share the port silently; a plain
+    # bind first fails with "address in use" in that case, as any server should.
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+        port = probe.getsockname()[1]
     sockets: list[socket.socket] = []
     for _ in range(count):
         sock = socket.socket(family, socket.SOCK_STREAM)
