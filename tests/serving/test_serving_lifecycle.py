@@ -188,3 +188,26 @@ def test_bin_train_runs_the_training_cli_in_container_mode(tmp_path: Path, servi
     assert result.returncode != 0
     assert "train" in (tmp_path / "output" / "failure").read_text()
     assert "Traceback" not in result.stderr
+
+
+def test_a_port_in_use_is_a_one_line_error_not_a_shared_port(serving_model_dir: Path, serving_env) -> None:
+    """SO_REUSEPORT must not let a second server quietly share a port that is already taken."""
+    with socket.socket() as taken:
+        # Held the way another instance of this server holds it, so only the plain-bind probe catches it.
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = [sys.executable, "-m", "model_code.serve", "--model-path", str(serving_model_dir)]
+        result = subprocess.run(
+            [*command, "--port", str(port)],
+            cwd=REPO,
+            env=serving_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode != 0
+    assert "Address already in use" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
