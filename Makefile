@@ -67,6 +67,16 @@ format: $(VENV)/.dev-installed ## Format and auto-fix with ruff
 snapshot-update: setup ## Accept the current templates as the new snapshots (review the diff!)
 	$(PY) -m pytest tests/infra --snapshot-update
 
+.PHONY: bench-accuracy
+bench-accuracy: $(VENV)/.dev-installed ## Train on ../shared/data SST-2, print dev accuracy, train time, predict latency
+	$(PY) benchmarks/accuracy_benchmark.py
+
+.PHONY: bench-load
+bench-load: $(VENV)/.dev-installed ## Load-test the server against a gunicorn+Flask reference with wrk (apt-get install wrk)
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
+	$(PIP) -r benchmarks/requirements.txt -c constraints.txt
+	$(PY) benchmarks/load_benchmark.py
+
 .PHONY: bootstrap
 bootstrap: $(VENV)/.cdk-installed node_modules/.installed ## cdk bootstrap the account/region of your AWS profile
 	$(CDK) bootstrap --no-notices
