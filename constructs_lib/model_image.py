@@ -15,6 +15,10 @@ class ModelImage(Construct):
     ``directory`` holds the Dockerfile; its ``.dockerignore`` also decides what synth copies into
     cdk.out, so the asset hash only changes when the image's inputs do. Exposes ``asset`` and
     ``image_uri``; ``grant_pull`` lets a role (the SageMaker execution role) pull it.
+
+    ``runtime_user`` is passed to the Dockerfile's ``RUNTIME_USER`` build argument. It defaults to
+    root because SageMaker documents that bring-your-own containers are expected to run as root (it
+    mounts /opt/ml and writes the model there); the Dockerfile's own default is a non-root user.
     """
 
     def __init__(
@@ -24,6 +28,7 @@ class ModelImage(Construct):
         *,
         directory: Path,
         platform: ecr_assets.Platform = ecr_assets.Platform.LINUX_AMD64,
+        runtime_user: str = "0:0",
     ) -> None:
         super().__init__(scope, construct_id)
         self.asset = ecr_assets.DockerImageAsset(
@@ -31,6 +36,7 @@ class ModelImage(Construct):
             "Asset",
             directory=str(directory),
             platform=platform,
+            build_args={"RUNTIME_USER": runtime_user},
         )
         self.image_uri = self.asset.image_uri
 

@@ -251,6 +251,8 @@ def test_model_image_is_staged_from_model_code_and_used_by_training(synth, resou
     context = (assets_file.parent / image["source"]["directory"]).resolve()
     assert (context / "Dockerfile").exists() and (context / "train.py").exists()
     assert image["source"]["platform"] == "linux/amd64"
+    # SageMaker expects BYO containers to run as root; the Dockerfile's default user is non-root.
+    assert image["source"]["dockerBuildArgs"] == {"RUNTIME_USER": "0:0"}
     assert not (context / "__pycache__").exists()
     template = synth.template("dev", "Training")
     retrain = function_logical_id(
