@@ -79,6 +79,17 @@ def test_account_and_region_fall_back_to_the_cdk_defaults():
     assert (dev.account, dev.region) == ("222222222222", "us-east-1")
 
 
+def test_context_pins_account_and_region_over_the_cdk_defaults():
+    (prod,) = load_environments(
+        {"environments": "prod", "prod.account": "333333333333", "prod.region": "eu-central-1"},
+        default_account="222222222222",
+        default_region="us-east-1",
+    )
+    assert (prod.account, prod.region) == ("333333333333", "eu-central-1")
+    with pytest.raises(ConfigError, match="environments.prod.account must be a 12-digit"):
+        load_environments({"environments": "prod", "prod.account": "12345"})
+
+
 def test_spot_needs_max_wait_at_least_max_runtime():
     with pytest.raises(ConfigError, match="max_wait_seconds"):
         load_environments({"environments": "dev", "dev.training.max_wait_seconds": "60"})
