@@ -86,7 +86,7 @@ def test_context_pins_account_and_region_over_the_cdk_defaults():
         default_region="us-east-1",
     )
     assert (prod.account, prod.region) == ("333333333333", "eu-central-1")
-    with pytest.raises(ConfigError, match="environments.prod.account must be a 12-digit"):
+    with pytest.raises(ConfigError, match=r"environments\.prod\.account must be a 12-digit"):
         load_environments({"environments": "prod", "prod.account": "12345"})
 
 
