@@ -10,6 +10,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from constructs_lib.s3_prefix_policy import list_access, object_access
+
 
 class SageMakerTrainingRole(Construct):
     """Reads training data under ``read_prefixes`` of the data bucket, reads and writes model artifacts
@@ -38,28 +40,15 @@ class SageMakerTrainingRole(Construct):
             description="Execution role of the sentiment model's SageMaker training jobs",
         )
         statements = [
-            iam.PolicyStatement(
-                sid="ReadTrainingData",
-                actions=["s3:GetObject"],
-                resources=[data_bucket.arn_for_objects(f"{prefix}*") for prefix in read_prefixes],
+            object_access("ReadTrainingData", data_bucket, read_prefixes, ["s3:GetObject"]),
+            list_access("ListTrainingData", data_bucket, read_prefixes),
+            object_access(
+                "ReadWriteArtifactsAndCheckpoints",
+                models_bucket,
+                artifact_prefixes,
+                ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
             ),
-            iam.PolicyStatement(
-                sid="ListTrainingData",
-                actions=["s3:ListBucket"],
-                resources=[data_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in read_prefixes]}},
-            ),
-            iam.PolicyStatement(
-                sid="ReadWriteArtifactsAndCheckpoints",
-                actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
-                resources=[models_bucket.arn_for_objects(f"{prefix}*") for prefix in artifact_prefixes],
-            ),
-            iam.PolicyStatement(
-                sid="ListArtifactsAndCheckpoints",
-                actions=["s3:ListBucket"],
-                resources=[models_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in artifact_prefixes]}},
-            ),
+            list_access("ListArtifactsAndCheckpoints", models_bucket, artifact_prefixes),
             iam.PolicyStatement(
                 sid="UseThePlatformKey",
                 actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],

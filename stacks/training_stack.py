@@ -22,6 +22,7 @@ from config import EnvironmentConfig
 from constructs_lib.model_image import ModelImage
 from constructs_lib.model_package_group import ModelPackageGroup
 from constructs_lib.runtime_function import RuntimeFunction, runtime_code
+from constructs_lib.s3_prefix_policy import list_access, object_access
 from constructs_lib.sagemaker_training_role import SageMakerTrainingRole
 from stacks import storage_layout as layout
 from stacks.storage_stack import StorageStack, bucket_name
@@ -112,32 +113,18 @@ class TrainingStack(Stack):
                 "MAX_INPUT_BYTES": str(200 * 1024 * 1024),
             },
         ).function
-        self.preprocess.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="ReadRawUploads",
-                actions=["s3:GetObject"],
-                resources=[data_bucket.arn_for_objects(f"{layout.RAW_PREFIX}*")],
-            )
-        )
-        # Without ListBucket a missing key answers 403 instead of 404.
-        self.preprocess.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="ListRawUploads",
-                actions=["s3:ListBucket"],
-                resources=[data_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{layout.RAW_PREFIX}*"]}},
-            )
-        )
-        self.preprocess.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="WriteCleanedAndRejectedData",
-                actions=["s3:PutObject"],
-                resources=[
-                    data_bucket.arn_for_objects(f"{prefix}*")
-                    for prefix in (layout.PROCESSED_PREFIX, layout.REJECTED_PREFIX)
-                ],
-            )
-        )
+        for statement in (
+            object_access("ReadRawUploads", data_bucket, [layout.RAW_PREFIX], ["s3:GetObject"]),
+            # Without ListBucket a missing key answers 403 instead of 404.
+            list_access("ListRawUploads", data_bucket, [layout.RAW_PREFIX]),
+            object_access(
+                "WriteCleanedAndRejectedData",
+                data_bucket,
+                [layout.PROCESSED_PREFIX, layout.REJECTED_PREFIX],
+                ["s3:PutObject"],
+            ),
+        ):
+            self.preprocess.add_to_role_policy(statement)
         events.Rule(
             self,
             "RawUploadRule",
@@ -208,19 +195,10 @@ class TrainingStack(Stack):
             )
         )
         self.retrain.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="FindNewestDataVersion",
-                actions=["s3:ListBucket"],
-                resources=[data_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{layout.PROCESSED_PREFIX}*"]}},
-            )
+            list_access("FindNewestDataVersion", data_bucket, [layout.PROCESSED_PREFIX])
         )
         self.retrain.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="ReadDataManifests",
-                actions=["s3:GetObject"],
-                resources=[data_bucket.arn_for_objects(f"{layout.PROCESSED_PREFIX}*")],
-            )
+            object_access("ReadDataManifests", data_bucket, [layout.PROCESSED_PREFIX], ["s3:GetObject"])
         )
         self.retrain.add_to_role_policy(
             iam.PolicyStatement(
@@ -298,17 +276,11 @@ class TrainingStack(Stack):
             iam.PolicyStatement(sid="ListVersions", actions=["sagemaker:ListModelPackages"], resources=["*"])
         )
         self.register.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="ReadJobOutputs",
-                actions=["s3:GetObject"],
-                resources=[models_bucket.arn_for_objects(f"{layout.MODEL_OUTPUT_PREFIX}*")],
-            )
+            object_access("ReadJobOutputs", models_bucket, [layout.MODEL_OUTPUT_PREFIX], ["s3:GetObject"])
         )
         self.register.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="PublishModelMetrics",
-                actions=["s3:PutObject"],
-                resources=[models_bucket.arn_for_objects(f"{layout.MODEL_METRICS_PREFIX}*")],
+            object_access(
+                "PublishModelMetrics", models_bucket, [layout.MODEL_METRICS_PREFIX], ["s3:PutObject"]
             )
         )
         events.Rule(
