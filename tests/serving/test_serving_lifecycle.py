@@ -27,6 +27,10 @@ def entry_point_env(serving_env, opt_ml_root: Path, **extra: str) -> dict[str, s
     return env
 
 
+def serve_command(model_dir: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "model_code.serve", "--model-path", str(model_dir), *extra]
+
+
 def send_half_a_request(port: int, body: bytes) -> socket.socket:
     connection = socket.create_connection(("127.0.0.1", port), timeout=20)
     head = "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -110,15 +114,7 @@ def test_single_worker_server_drains_on_sigterm(
     serving_model_dir: Path, launch_server, serving_env, port_finder
 ):
     port = port_finder()
-    command = [
-        sys.executable,
-        "-m",
-        "model_code.serve",
-        "--model-path",
-        str(serving_model_dir),
-        "--port",
-        str(port),
-    ]
+    command = serve_command(serving_model_dir, "--port", str(port))
     server = launch_server([*command, "--workers", "1"], port, serving_env())
     try:
         assert_sigterm_drains_the_request_in_flight(server)
@@ -138,15 +134,7 @@ def test_serve_refuses_to_start_with_a_one_line_error(
     serving_model_dir: Path, serving_env, port_finder, extra_args: list[str], message: str
 ) -> None:
     port = port_finder()
-    command = [
-        sys.executable,
-        "-m",
-        "model_code.serve",
-        "--model-path",
-        str(serving_model_dir),
-        "--port",
-        str(port),
-    ]
+    command = serve_command(serving_model_dir, "--port", str(port))
     result = subprocess.run(
         [*command, *extra_args],
         cwd=REPO,
@@ -166,7 +154,7 @@ def test_serve_refuses_to_start_with_a_one_line_error(
 
 def test_bad_environment_setting_is_a_one_line_error(serving_model_dir: Path, serving_env) -> None:
     env = serving_env(SAGEMAKER_MAX_PAYLOAD_IN_MB="six")
-    command = [sys.executable, "-m", "model_code.serve", "--model-path", str(serving_model_dir)]
+    command = serve_command(serving_model_dir)
     result = subprocess.run(
         command, cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False
     )
@@ -198,7 +186,7 @@ def test_a_port_in_use_is_a_one_line_error_not_a_shared_port(serving_model_dir: 
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        command = [sys.executable, "-m", "model_code.serve", "--model-path", str(serving_model_dir)]
+        command = serve_command(serving_model_dir)
         result = subprocess.run(
             [*command, "--port", str(port)],
             cwd=REPO,
