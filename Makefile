@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 CDK := node_modules/.bin/cdk
 ENV ?= dev
-RUNTIME_REQUIREMENTS := model_code/requirements.txt lambda_functions/requirements.txt
+RUNTIME_REQUIREMENTS := model_code/requirements.txt lambda_functions/requirements.txt ops_cli/requirements.txt
 
 # jsii prints an end-of-life banner on every run under Node 20; the CDK still works there.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -56,7 +56,7 @@ test: setup ## Run the whole test suite
 lint: $(VENV)/.dev-installed ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy config constructs_lib stacks model_code lambda_functions app.py
+	$(VENV)/bin/mypy config constructs_lib stacks mlops_contracts pipeline_core model_code lambda_functions ops_cli app.py
 
 .PHONY: format
 format: $(VENV)/.dev-installed ## Format and auto-fix with ruff

@@ -11,7 +11,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 
-ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{1,15}$")
+from mlops_contracts import naming
+
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 # Deliberately simple: one @, no spaces, a dot in the domain. SNS does the real verification.
@@ -116,17 +117,17 @@ class EnvironmentConfig:
 
     @property
     def project(self) -> str:
-        return "mlops-sentiment"
+        return naming.PROJECT
 
     @property
     def resource_prefix(self) -> str:
         """Prefix of physical names (stacks, SSM parameters): short, stable, unique per environment."""
-        return f"{self.project}-{self.name}"
+        return naming.resource_prefix(self.name)
 
     @property
     def job_name_prefix(self) -> str:
         """SageMaker job names are short (tuning jobs: 32 chars), so this prefix is too."""
-        return f"sentiment-{self.name}"
+        return naming.job_name_prefix(self.name)
 
     @property
     def cost_allocation_tags(self) -> dict[str, str]:
@@ -140,10 +141,14 @@ class EnvironmentConfig:
     def problems(self) -> list[str]:
         path = f"environments.{self.name}"
         found: list[str] = []
-        if not isinstance(self.name, str) or not ENVIRONMENT_NAME.match(self.name):
+        if (
+            not isinstance(self.name, str)
+            or not naming.ENVIRONMENT_NAME.match(self.name)
+            or not 2 <= len(self.name) <= naming.ENVIRONMENT_NAME_MAX_CHARS
+        ):
             found.append(
-                f"{path}.name must be 2-16 lower-case letters, digits or '-', starting with a letter "
-                f"(got {self.name!r})"
+                f"{path}.name must be 2-16 lower-case letters and digits in words joined by single '-', "
+                f"starting with a letter (got {self.name!r})"
             )
         if self.account is not None and not ACCOUNT_ID.match(self.account):
             found.append(f"{path}.account must be a 12-digit AWS account id (got {self.account!r})")

@@ -20,11 +20,16 @@ RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
 
 
-def runtime_code(repo_root: Path, model_code_paths: Sequence[str]) -> lambda_.Code:
-    """Only ``lambda_functions/`` plus the named ``model_code`` files and folders (which must need no
-    numpy/scikit-learn), so handlers import them by the same dotted paths as in tests.
+def runtime_code(
+    repo_root: Path,
+    model_code_paths: Sequence[str],
+    packages: Sequence[str] = ("mlops_contracts", "pipeline_core"),
+) -> lambda_.Code:
+    """Only ``lambda_functions/``, the named stdlib-only ``packages`` and ``model_code`` files and folders
+    (which must need no numpy/scikit-learn), so handlers import them by the same dotted paths as in tests.
     Docker-style ignore rules are used because they can re-include with ``!``."""
-    exclude = ["*", "!lambda_functions", *(f"!model_code/{path}" for path in model_code_paths)]
+    exclude = ["*", "!lambda_functions", *(f"!{package}" for package in packages)]
+    exclude += [f"!model_code/{path}" for path in model_code_paths]
     exclude += ["**/__pycache__", "**/*.pyc", "lambda_functions/requirements.txt"]
     return lambda_.Code.from_asset(str(repo_root), exclude=exclude, ignore_mode=IgnoreMode.DOCKER)
 

@@ -4,7 +4,7 @@ Local:      python -m model_code.train --data-path FILE_OR_DIR --output-path DIR
                 [--text-column C --label-column L] [--champion-model-path DIR] [--<hyperparameter> VALUE ...]
 Container:  python -m model_code.train            (no arguments, as SageMaker runs ``train``)
             python -m model_code.train --sagemaker
-Cloud:      python -m model_code.train --cloud ... (delegated to model_code.cloud_training)
+Cloud:      python -m ops_cli train --env ENV ... (the operator CLI, kept out of the image)
 
 Every failure exits non-zero with a one-line message on stderr; in container mode the reason is
 also written to /opt/ml/output/failure, where SageMaker shows it as the job's FailureReason.
@@ -152,9 +152,8 @@ def _fail(reason: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if "--cloud" in args:
-        from model_code import cloud_training  # noqa: PLC0415 - boto3/SageMaker only for cloud runs
-
-        return int(cloud_training.main(args) or 0)
+        print("train: error: start cloud training with `python -m ops_cli train --env ENV`", file=sys.stderr)
+        return 2
     # SageMaker starts the image as `train` (sometimes passing "train" as the only argument).
     if not args or args in (["train"], ["--sagemaker"]):
         return _container()

@@ -12,13 +12,14 @@ from constructs_lib.alert_topic import AlertTopic
 from constructs_lib.platform_key import PlatformKey
 from constructs_lib.secure_bucket import SecureBucket
 from constructs_lib.storage_lifecycle import archive_rule, expiry_rules, housekeeping_rule
-from stacks.storage_layout import INTERMEDIATE_PREFIXES, RAW_PREFIX
+from mlops_contracts import naming
+from mlops_contracts.layout import INTERMEDIATE_PREFIXES, RAW_PREFIX
 
 
 def bucket_name(config: EnvironmentConfig, purpose: str) -> str:
     """Deterministic bucket names (unique per account and region) let other stacks build ARNs from
     the name instead of importing exports, and make IAM policies readable."""
-    return f"{config.resource_prefix}-{purpose}-{Aws.ACCOUNT_ID}-{Aws.REGION}"
+    return naming.bucket_name(config.name, purpose, Aws.ACCOUNT_ID, Aws.REGION)
 
 
 class StorageStack(Stack):

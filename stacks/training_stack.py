@@ -24,13 +24,11 @@ from constructs_lib.model_package_group import ModelPackageGroup
 from constructs_lib.runtime_function import RuntimeFunction, runtime_code
 from constructs_lib.s3_prefix_policy import list_access, object_access
 from constructs_lib.sagemaker_training_role import SageMakerTrainingRole
-from stacks import storage_layout as layout
+from mlops_contracts import events as contract_events
+from mlops_contracts import layout, parameters
 from stacks.storage_stack import StorageStack, bucket_name
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-TERMINAL_TRAINING_STATES = ["Completed", "Failed", "Stopped"]
-DRIFT_EVENT_SOURCE = "mlops-sentiment"
-DRIFT_DETAIL_TYPE = "Model Drift Detected"
 
 
 class TrainingStack(Stack):
@@ -74,9 +72,7 @@ class TrainingStack(Stack):
         )
         group = self.model_package_group
 
-        code = runtime_code(
-            REPO_ROOT, model_code_paths=["__init__.py", "data.py", "hyperparameters.py", "ops"]
-        )
+        code = runtime_code(REPO_ROOT, model_code_paths=["__init__.py", "data.py"])
         # Pseudo parameters (not the concrete env) keep ARNs, and so the cdk-nag finding ids, the same
         # whether an environment pins its account or not.
         sagemaker_arn = f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}"
@@ -130,8 +126,8 @@ class TrainingStack(Stack):
             "RawUploadRule",
             description="Start preprocessing when a file lands under raw/ in the data bucket",
             event_pattern=events.EventPattern(
-                source=["aws.s3"],
-                detail_type=["Object Created"],
+                source=[contract_events.S3_SOURCE],
+                detail_type=[contract_events.S3_OBJECT_CREATED],
                 detail={
                     "bucket": {"name": [data_bucket.bucket_name]},
                     "object": {"key": [{"prefix": layout.RAW_PREFIX}]},
@@ -223,8 +219,8 @@ class TrainingStack(Stack):
             "RetrainOnDrift",
             description="Retrain when the drift check reports drift in this environment",
             event_pattern=events.EventPattern(
-                source=[DRIFT_EVENT_SOURCE],
-                detail_type=[DRIFT_DETAIL_TYPE],
+                source=[contract_events.EVENT_SOURCE],
+                detail_type=[contract_events.DRIFT_DETAIL_TYPE],
                 detail={"environment": [config.name]},
             ),
             targets=[targets.LambdaFunction(self.retrain, retry_attempts=2)],
@@ -288,11 +284,11 @@ class TrainingStack(Stack):
             "TrainingFinishedRule",
             description="Register or alert when one of this environment's training jobs ends",
             event_pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                detail_type=["SageMaker Training Job State Change"],
+                source=[contract_events.SAGEMAKER_SOURCE],
+                detail_type=[contract_events.TRAINING_STATE_CHANGE],
                 detail={
-                    "TrainingJobName": [{"prefix": f"{config.job_name_prefix}-"}],
-                    "TrainingJobStatus": TERMINAL_TRAINING_STATES,
+                    "TrainingJobName": [{"prefix": config.job_name_prefix}],
+                    "TrainingJobStatus": list(contract_events.TERMINAL_TRAINING_STATES),
                 },
             ),
             targets=[targets.LambdaFunction(self.register, retry_attempts=4)],
@@ -302,11 +298,11 @@ class TrainingStack(Stack):
             "TuningFinishedRule",
             description="Register the best training job of a finished hyperparameter tuning job",
             event_pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                detail_type=["SageMaker HyperParameter Tuning Job State Change"],
+                source=[contract_events.SAGEMAKER_SOURCE],
+                detail_type=[contract_events.TUNING_STATE_CHANGE],
                 detail={
-                    "HyperParameterTuningJobName": [{"prefix": f"{config.job_name_prefix}-"}],
-                    "HyperParameterTuningJobStatus": TERMINAL_TRAINING_STATES,
+                    "HyperParameterTuningJobName": [{"prefix": config.job_name_prefix}],
+                    "HyperParameterTuningJobStatus": list(contract_events.TERMINAL_TRAINING_STATES),
                 },
             ),
             targets=[targets.LambdaFunction(self.register, retry_attempts=4)],
@@ -317,25 +313,25 @@ class TrainingStack(Stack):
             topic.grant_publish(function)
             key.grant(function, "kms:Decrypt", "kms:GenerateDataKey*")
 
-        # --- where the people's CLI finds things (python -m model_code.ops --env NAME) ---------------
-        parameters = {
-            "training-image-uri": self.image.image_uri,
-            "training-role-arn": self.training_role.role_arn,
-            "model-package-group": group.group_name,
-            "data-bucket": data_bucket.bucket_name,
-            "models-bucket": models_bucket.bucket_name,
-            "kms-key-arn": key.key_arn,
-            "job-name-prefix": config.job_name_prefix,
-            "retrain-function-name": self.retrain.function_name,
-            "alert-topic-arn": topic.topic_arn,
+        # --- where the people's CLI finds things (python -m ops_cli --env NAME) ---------------
+        published = {
+            parameters.TRAINING_IMAGE_URI: self.image.image_uri,
+            parameters.TRAINING_ROLE_ARN: self.training_role.role_arn,
+            parameters.MODEL_PACKAGE_GROUP: group.group_name,
+            parameters.DATA_BUCKET: data_bucket.bucket_name,
+            parameters.MODELS_BUCKET: models_bucket.bucket_name,
+            parameters.KMS_KEY_ARN: key.key_arn,
+            parameters.JOB_NAME_PREFIX: config.job_name_prefix,
+            parameters.RETRAIN_FUNCTION_NAME: self.retrain.function_name,
+            parameters.ALERT_TOPIC_ARN: topic.topic_arn,
         }
-        for name, value in parameters.items():
+        for name, value in published.items():
             ssm.StringParameter(
                 self,
                 f"Param-{name}",
-                parameter_name=f"/{config.project}/{config.name}/{name}",
+                parameter_name=parameters.parameter_name(config.name, name),
                 string_value=value,
-                description=f"{name} of {config.resource_prefix} (read by python -m model_code.ops)",
+                description=f"{name} of {config.resource_prefix} (read by python -m ops_cli)",
             )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from model_code.ops.s3_uri import join_s3_uri, split_s3_uri
+from pipeline_core.s3_uri import join_s3_uri, split_s3_uri
 
 EVALUATION_NAME = "evaluation.json"
 KEY_METRICS = ("accuracy", "precision", "recall", "f1", "auc")

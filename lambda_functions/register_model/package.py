@@ -6,8 +6,8 @@ import hashlib
 from typing import Any
 
 from lambda_functions.register_model.quality_gate import GateDecision
-from model_code.ops import registry
-from model_code.ops.training_job import HP_DATA_VERSION, HP_GIT_SHA, HP_TRIGGER_REASON
+from pipeline_core import registry
+from pipeline_core.training_job import HP_DATA_VERSION, HP_GIT_SHA, HP_TRIGGER_REASON
 
 CONTENT_TYPES = ["application/json", "application/jsonlines", "text/csv"]
 _MAX_DESCRIPTION_CHARS = 1024

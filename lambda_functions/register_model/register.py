@@ -16,8 +16,8 @@ from lambda_functions.register_model.config import RegisterConfig
 from lambda_functions.register_model.events import TERMINAL_STATES, JobStateChange
 from lambda_functions.register_model.package import build_model_package_request
 from lambda_functions.register_model.quality_gate import decide
-from model_code.ops import registry
-from model_code.ops.s3_uri import join_s3_uri
+from pipeline_core import registry
+from pipeline_core.s3_uri import join_s3_uri
 
 METRICS_PREFIX = "model-metrics/"
 
@@ -129,7 +129,7 @@ def _alert_failure(
 def handle_state_change(
     change: JobStateChange, config: RegisterConfig, *, sagemaker: Any, s3: Any, sns: Any
 ) -> dict[str, Any]:
-    if not change.job_name.startswith(config.job_name_prefix + "-"):
+    if not change.job_name.startswith(config.job_name_prefix):
         return {"status": "ignored", "job": change.job_name, "detail": "not a job of this environment"}
     if change.status not in TERMINAL_STATES:
         return {

@@ -15,10 +15,10 @@ from botocore.exceptions import ClientError
 from lambda_functions.common.alerts import publish_alert
 from lambda_functions.retrain.config import RetrainConfig
 from lambda_functions.retrain.triggers import Trigger, training_job_name
-from model_code.ops.data_versions import DataVersion, newest_data_version
-from model_code.ops.registry import model_data_url, newest_approved_package
-from model_code.ops.s3_uri import join_s3_uri
-from model_code.ops.training_job import TrainingJobSpec, build_training_job_request
+from pipeline_core.data_versions import DataVersion, newest_data_version
+from pipeline_core.registry import model_data_url, newest_approved_package
+from pipeline_core.s3_uri import join_s3_uri
+from pipeline_core.training_job import TrainingJobSpec, build_training_job_request
 
 
 def _job_exists(sagemaker: Any, job_name: str) -> bool:
@@ -40,7 +40,7 @@ def running_jobs(sagemaker: Any, prefix: str) -> list[str]:
         names.extend(
             summary["TrainingJobName"]
             for summary in page.get("TrainingJobSummaries", [])
-            if summary["TrainingJobName"].startswith(prefix + "-")
+            if summary["TrainingJobName"].startswith(prefix)
         )
     return names
 

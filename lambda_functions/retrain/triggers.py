@@ -13,12 +13,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from model_code.ops.training_job import MAX_TRAINING_JOB_NAME_CHARS, check_job_name
+from mlops_contracts import events as contract_events
+from pipeline_core.training_job import MAX_TRAINING_JOB_NAME_CHARS, check_job_name
 
 SCHEDULE_SOURCE = "aws.events"
 SCHEDULE_DETAIL_TYPE = "Scheduled Event"
-DRIFT_SOURCE = "mlops-sentiment"
-DRIFT_DETAIL_TYPE = "Model Drift Detected"
+DRIFT_SOURCE = contract_events.EVENT_SOURCE
+DRIFT_DETAIL_TYPE = contract_events.DRIFT_DETAIL_TYPE
 _KIND_IN_NAME = {"schedule": "sched", "drift": "drift", "manual": "manual"}
 _MAX_REASON_CHARS = 256
 
@@ -118,9 +119,9 @@ def parse_trigger(event: object, *, environment: str, request_id: str) -> Trigge
 
 
 def training_job_name(prefix: str, trigger: Trigger) -> str:
-    """``<prefix>-<kind>-<hash of the trigger identity>``: the same trigger always gets the same name."""
+    """``<prefix><kind>-<hash of the trigger identity>``: the same trigger always gets the same name."""
     digest = hashlib.sha256(trigger.identity.encode("utf-8")).hexdigest()
-    stem = f"{prefix}-{_KIND_IN_NAME[trigger.kind]}-"
+    stem = f"{prefix}{_KIND_IN_NAME[trigger.kind]}-"
     room = MAX_TRAINING_JOB_NAME_CHARS - len(stem)
     if room < 10:  # fewer hash characters would make collisions between triggers plausible
         raise ValueError(f"JOB_NAME_PREFIX {prefix!r} is too long for a training job name")

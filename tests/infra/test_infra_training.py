@@ -86,7 +86,7 @@ def test_completion_rule_matches_only_this_stacks_jobs_in_terminal_states(synth,
         r["Properties"]["EventPattern"]["detail-type"][0]: r["Properties"]["EventPattern"]
         for r in rules_targeting(template, resources_of_type, register)
     }
-    prefix = f"sentiment-{stage}-"
+    prefix = f"sentiment-{stage}--"
     assert patterns["SageMaker Training Job State Change"] == {
         "source": ["aws.sagemaker"],
         "detail-type": ["SageMaker Training Job State Change"],
@@ -196,7 +196,7 @@ def test_retrain_function_gets_training_settings_from_config(synth, resources_of
     assert variables["USE_SPOT"] == str(training.use_spot).lower()
     assert variables["MAX_RUNTIME_SECONDS"] == str(training.max_runtime_seconds)
     assert variables["MAX_WAIT_SECONDS"] == str(training.max_wait_seconds)
-    assert variables["JOB_NAME_PREFIX"] == f"sentiment-{stage}"
+    assert variables["JOB_NAME_PREFIX"] == f"sentiment-{stage}--"
     assert json.loads(variables["COST_TAGS"]) == ENVIRONMENTS[stage].cost_allocation_tags
     # One trigger at a time, so "is a job running?" cannot race itself.
     assert template["Resources"][retrain]["Properties"]["ReservedConcurrentExecutions"] == 1
@@ -239,7 +239,8 @@ def test_lambda_asset_holds_only_runtime_code(synth):
     ]
     assert len(lambda_assets) == 1
     files = {str(p.relative_to(lambda_assets[0])) for p in lambda_assets[0].rglob("*.py")}
-    assert "model_code/data.py" in files and "model_code/ops/training_job.py" in files
+    assert "model_code/data.py" in files and "pipeline_core/training_job.py" in files
+    assert "mlops_contracts/layout.py" in files and not any(f.startswith("ops_cli/") for f in files)
     # Nothing that needs numpy/scikit-learn, no tests, no CDK code.
     assert not any(f.startswith(("model_code/model", "stacks/", "tests/", "constructs_lib/")) for f in files)
 

@@ -17,13 +17,15 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from mlops_contracts.naming import job_name_prefix
+
 EVENTS = Path(__file__).parent / "events"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 DATA_BUCKET = "sentiment-dev-data"
 MODELS_BUCKET = "sentiment-dev-models"
 GROUP = "sentiment-dev"
-PREFIX = "sentiment-dev"
+PREFIX = job_name_prefix("dev")
 IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/sentiment:abc1234"
 
 

@@ -12,7 +12,7 @@ from lambda_functions.register_model.config import RegisterConfig
 from lambda_functions.register_model.events import parse_state_change
 from lambda_functions.register_model.register import handle_state_change
 
-JOB = "sentiment-dev-sched-0123456789abcdef"
+JOB = "sentiment-dev--sched-0123456789abcdef"
 
 
 def register_env(kit: Any, topic_arn: str, *, auto_approve: str = "false") -> dict[str, str]:
@@ -178,9 +178,9 @@ def test_completed_job_without_evaluation_alerts_and_registers_nothing(aws, kit)
 
 def test_tuning_child_is_skipped_and_the_tuning_job_registers_its_best(aws, kit) -> None:
     tuning_arn = (
-        f"arn:aws:sagemaker:{kit.REGION}:{kit.ACCOUNT}:hyper-parameter-tuning-job/sentiment-dev-hpo-1"
+        f"arn:aws:sagemaker:{kit.REGION}:{kit.ACCOUNT}:hyper-parameter-tuning-job/sentiment-dev--hpo-1"
     )
-    best = "sentiment-dev-hpo-1-002-1a2b3c4d"
+    best = "sentiment-dev--hpo-1-002-1a2b3c4d"
     make_job(aws, kit, best, evaluation(kit, 0.88, 0.87, champion=None))
     kit.set_training_job_status(best, "Completed", tuning_job_arn=tuning_arn)
 
@@ -189,12 +189,12 @@ def test_tuning_child_is_skipped_and_the_tuning_job_registers_its_best(aws, kit)
         aws,
         kit,
         kit.load_event(
-            "tuning_job_completed.json", TUNING_JOB_NAME="sentiment-dev-hpo-1", BEST_JOB_NAME=best
+            "tuning_job_completed.json", TUNING_JOB_NAME="sentiment-dev--hpo-1", BEST_JOB_NAME=best
         ),
     )
 
     assert child["status"] == "ignored"
-    assert tuning["status"] == "registered" and tuning["tuning_job"] == "sentiment-dev-hpo-1"
+    assert tuning["status"] == "registered" and tuning["tuning_job"] == "sentiment-dev--hpo-1"
     assert only_package(aws, kit)["CustomerMetadataProperties"]["training_job"] == best
 
 

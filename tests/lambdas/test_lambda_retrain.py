@@ -12,7 +12,7 @@ from lambda_functions.retrain import handler as retrain_handler
 from lambda_functions.retrain.config import RetrainConfig
 from lambda_functions.retrain.start_job import start_retraining
 from lambda_functions.retrain.triggers import MalformedEventError, parse_trigger
-from model_code.ops.training_job import METRIC_DEFINITIONS
+from pipeline_core.training_job import METRIC_DEFINITIONS
 
 
 def retrain_env(kit: Any, topic_arn: str) -> dict[str, str]:
@@ -98,7 +98,7 @@ def test_scheduled_event_starts_one_spot_job_on_the_newest_complete_version(aws,
     assert tags["mlops:git-sha"] == "abc1234"
     assert tags["cost-center"] == "ml _team _7_"  # parentheses and # are not allowed in tag values
     assert request["HyperParameters"]["c"] == "4.0"
-    assert len(result["job_name"]) <= 63 and result["job_name"].startswith("sentiment-dev-sched-")
+    assert len(result["job_name"]) <= 63 and result["job_name"].startswith("sentiment-dev--sched-")
     described = aws.sagemaker.describe_training_job(TrainingJobName=result["job_name"])
     assert described["TrainingJobName"] == result["job_name"]
 
@@ -221,4 +221,4 @@ def test_handler_starts_a_job_for_a_direct_invocation(aws, kit, monkeypatch) -> 
     put_data_version(aws, kit, "20250301T000000Z-bbbbbbbbbbbb")
     result = retrain_handler.lambda_handler({"reason": "new data", "requested_by": "carol"}, kit.context())
     assert result["status"] == "started"
-    assert result["job_name"].startswith("sentiment-dev-manual-")
+    assert result["job_name"].startswith("sentiment-dev--manual-")

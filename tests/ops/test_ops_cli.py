@@ -16,10 +16,9 @@ import pytest
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
-from model_code.cloud_training import main as cloud_main
 from model_code.hyperparameters import Hyperparameters
-from model_code.ops.cli import main
-from model_code.ops.jobs import PARAMETER_RANGES
+from ops_cli.cli import main
+from ops_cli.jobs import PARAMETER_RANGES
 
 REGION = "us-east-1"
 SETTINGS = {
@@ -29,8 +28,9 @@ SETTINGS = {
     "data-bucket": "data-dev",
     "models-bucket": "models-dev",
     "kms-key-arn": "arn:aws:kms:us-east-1:123456789012:key/abcd",
-    "job-name-prefix": "sentiment-dev",
+    "job-name-prefix": "sentiment-dev--",
     "retrain-function-name": "sentiment-dev-retrain",
+    "alert-topic-arn": "arn:aws:sns:us-east-1:123456789012:alerts",
 }
 
 
@@ -82,8 +82,8 @@ def test_train_starts_a_job_on_the_newest_data_with_spot_off(cloud, capsys) -> N
     assert channels == {"train", "validation"}
 
 
-def test_train_cloud_entry_point_accepts_an_s3_input_folder(cloud, capsys) -> None:
-    code = cloud_main(["--cloud", "--s3-input", "s3://data-dev/processed/20250301T000000Z-bbbbbbbbbbbb/"])
+def test_train_accepts_an_s3_input_folder(cloud, capsys) -> None:
+    code = main(["train", "--s3-input", "s3://data-dev/processed/20250301T000000Z-bbbbbbbbbbbb/"])
     assert code == 0
     started = json.loads(capsys.readouterr().out)
     job = cloud["sagemaker"].describe_training_job(TrainingJobName=started["training_job"])

@@ -1,4 +1,4 @@
-"""``inference --endpoint``: our request/response handling, with botocore's Stubber standing in for AWS."""
+"""``python -m ops_cli predict --endpoint``: request and answer handling, with a botocore Stubber."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from model_code import endpoint_client, inference
-from model_code.endpoint_client import EndpointError, invoke
+from ops_cli import endpoint_client
+from ops_cli.cli import main as ops_main
+from ops_cli.endpoint_client import EndpointError, invoke
 
 
 def _body(payload: bytes) -> StreamingBody:
@@ -87,7 +88,7 @@ def test_service_error_is_one_line(client):
 
 
 def test_cli_endpoint_mode_writes_lines_and_fails_cleanly(client, monkeypatch, capsys):
-    monkeypatch.setattr(inference, "make_client", lambda region: client)
+    factory = lambda service, **kwargs: client  # noqa: E731 - the one client the stubber controls
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"good\n\nbad\n")))
     with Stubber(client) as stubber:
         _expect(
@@ -95,7 +96,7 @@ def test_cli_endpoint_mode_writes_lines_and_fails_cleanly(client, monkeypatch, c
             ["good", "bad"],
             b'{"label":"positive","probability":0.8}\n{"label":"negative","probability":0.6}\n',
         )
-        assert inference.main(["--endpoint", "sentiment-dev", "--input", "-"]) == 0
+        assert ops_main(["predict", "--endpoint", "sentiment-dev", "--input", "-"], factory) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["label"] for line in lines] == ["positive", None, "negative"]
 
@@ -103,6 +104,6 @@ def test_cli_endpoint_mode_writes_lines_and_fails_cleanly(client, monkeypatch, c
         stubber.add_client_error(
             "invoke_endpoint", service_error_code="ModelError", service_message="boom\nline two"
         )
-        assert inference.main(["--endpoint", "sentiment-dev", "--text", "hi"]) == 2
+        assert ops_main(["predict", "--endpoint", "sentiment-dev", "--text", "hi"], factory) == 1
     err = capsys.readouterr().err
-    assert err.startswith("inference: error: endpoint sentiment-dev: boom line two") and err.count("\n") == 1
+    assert err.startswith("error: endpoint sentiment-dev: boom line two") and err.count("\n") == 1

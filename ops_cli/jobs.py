@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from model_code.hyperparameters import from_mapping
-from model_code.ops import registry
-from model_code.ops.data_versions import TRAIN_NAME, VALIDATION_NAME, newest_data_version
-from model_code.ops.s3_uri import join_s3_uri, split_s3_uri
-from model_code.ops.settings import OpsError
-from model_code.ops.training_job import (
+from ops_cli.settings import OpsError
+from pipeline_core import registry
+from pipeline_core.data_versions import TRAIN_NAME, VALIDATION_NAME, newest_data_version
+from pipeline_core.s3_uri import join_s3_uri, split_s3_uri
+from pipeline_core.training_job import (
     MAX_TUNING_JOB_NAME_CHARS,
     METRIC_DEFINITIONS,
     TrainingJobSpec,
@@ -123,7 +123,7 @@ def training_spec(
 
 
 def start_training(*, s3: Any, sagemaker: Any, settings: dict[str, str], options: Any) -> dict[str, Any]:
-    job_name = options.job_name or f"{settings['job-name-prefix']}-cli-{_timestamp()}"
+    job_name = options.job_name or f"{settings['job-name-prefix']}cli-{_timestamp()}"
     spec = training_spec(s3=s3, sagemaker=sagemaker, settings=settings, options=options, job_name=job_name)
     response = sagemaker.create_training_job(**build_training_job_request(spec))
     return {"training_job": job_name, "arn": response["TrainingJobArn"], "data_version": spec.data_version}
@@ -135,7 +135,7 @@ def start_tuning(*, s3: Any, sagemaker: Any, settings: dict[str, str], options: 
             f"need 1 <= --max-parallel ({options.max_parallel}) <= --max-jobs ({options.max_jobs})"
         )
     name = check_job_name(
-        f"{settings['job-name-prefix']}-hpo-{_timestamp()}", max_chars=MAX_TUNING_JOB_NAME_CHARS
+        f"{settings['job-name-prefix']}hpo-{_timestamp()}", max_chars=MAX_TUNING_JOB_NAME_CHARS
     )
     # Checkpoints: SageMaker keeps each child job's checkpoints under this prefix by job name.
     spec = training_spec(s3=s3, sagemaker=sagemaker, settings=settings, options=options, job_name=name)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from model_code.ops.tags import sanitize_tag_value
+from pipeline_core.tags import sanitize_tag_value
 
 APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
 # CustomerMetadataProperties keys written at registration (lineage and key metrics).

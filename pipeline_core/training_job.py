@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from model_code.ops.tags import sanitize_tag_value, to_aws_tags
+from pipeline_core.tags import sanitize_tag_value, to_aws_tags
 
 MAX_TRAINING_JOB_NAME_CHARS = 63
 MAX_TUNING_JOB_NAME_CHARS = 32

@@ -1,4 +1,4 @@
-"""``python -m model_code.ops``: the people's CLI for the training pipeline and the model registry.
+"""``python -m ops_cli``: the people's CLI for the training pipeline and the model registry.
 
 Every command prints JSON (or a table for ``versions``) on stdout and returns 0; a problem is one line
 on stderr and exit code 1 (2 for bad usage, from argparse). Settings come from SSM for ``--env``.
@@ -9,19 +9,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from model_code.hyperparameters import HyperparameterError
-from model_code.ops import jobs, people
-from model_code.ops.registry import RegistryError
-from model_code.ops.settings import OpsError, load_settings
-from model_code.ops.training_job import JobConfigError
+from model_code.inference import write_predictions
+from ops_cli import jobs, people
+from ops_cli.endpoint_client import EndpointError, invoke
+from ops_cli.settings import OpsError, load_settings
+from pipeline_core.registry import RegistryError
+from pipeline_core.training_job import JobConfigError
 
-ClientFactory = Callable[[str], Any]
+ClientFactory = Callable[..., Any]
 
 
 def _add_job_options(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +41,7 @@ def _add_job_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m model_code.ops", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ops_cli", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="start a SageMaker training job")
@@ -74,12 +76,28 @@ def build_parser() -> argparse.ArgumentParser:
                 "--force", action="store_true", help="approve even if the quality gate rejected it"
             )
 
+    predict = commands.add_parser("predict", help="classify texts with a deployed endpoint")
+    predict.add_argument("--endpoint", required=True, help="name of a deployed SageMaker endpoint")
+    predict.add_argument("--region", help="AWS region of the endpoint (default: your AWS configuration)")
+    texts = predict.add_mutually_exclusive_group(required=True)
+    texts.add_argument("--text", help="one text to classify")
+    texts.add_argument("--input", help="file with one text per line, or - for stdin")
+
     for command in commands.choices.values():
         command.add_argument("--env", default="dev", help="environment name (default dev)")
     return parser
 
 
 def run(options: argparse.Namespace, client: ClientFactory) -> Any:
+    if options.command == "predict":
+        region = {"region_name": options.region} if options.region else {}
+        endpoint = client("sagemaker-runtime", **region)
+
+        def predict(texts: Sequence[str]) -> list[dict[str, Any]]:
+            return invoke(endpoint, options.endpoint, texts)
+
+        write_predictions(predict, lambda text: predict([text])[0], options.text, options.input)
+        return None
     settings = load_settings(client("ssm"), options.env)
     if options.command == "train":
         return jobs.start_training(
@@ -106,11 +124,12 @@ def main(argv: list[str] | None = None, client: ClientFactory | None = None) -> 
     factory = client or boto3.session.Session().client
     try:
         output = run(options, factory)
-    except (OpsError, JobConfigError, RegistryError, HyperparameterError, ValueError) as error:
+    except (OpsError, JobConfigError, RegistryError, HyperparameterError, EndpointError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except (ClientError, BotoCoreError) as error:
         print(f"error: AWS call failed: {error}", file=sys.stderr)
         return 1
-    print(output if isinstance(output, str) else json.dumps(output, indent=2, default=str))
+    if output is not None:
+        print(output if isinstance(output, str) else json.dumps(output, indent=2, default=str))
     return 0

@@ -7,8 +7,8 @@ import json
 import uuid
 from typing import Any
 
-from model_code.ops import registry
-from model_code.ops.settings import OpsError
+from ops_cli.settings import OpsError
+from pipeline_core import registry
 
 VERSION_COLUMNS = ("version", "approval", "created", "accuracy", "f1", "data_version", "training_job")
 

@@ -66,13 +66,3 @@ def invoke(client: Any, endpoint_name: str, texts: Sequence[str]) -> list[dict[s
             raise EndpointError(f"endpoint returned {len(answer)} predictions for {len(batch)} texts")
         predictions.extend(answer)
     return predictions
-
-
-def make_client(region: str | None) -> Any:
-    import boto3  # noqa: PLC0415 - boto3 is only needed for endpoint calls
-    from botocore.exceptions import BotoCoreError  # noqa: PLC0415
-
-    try:
-        return boto3.client("sagemaker-runtime", region_name=region)
-    except BotoCoreError as error:
-        raise EndpointError(f"cannot create sagemaker-runtime client: {error}") from None

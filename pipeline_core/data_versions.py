@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from model_code.ops.s3_uri import join_s3_uri
+from pipeline_core.s3_uri import join_s3_uri
 
 MANIFEST_NAME = "manifest.json"
 TRAIN_NAME = "train.csv"

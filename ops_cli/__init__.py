@@ -1,4 +1,4 @@
-"""Operating the model on AWS: the people's CLI (``python -m model_code.ops``) and the request builders
+"""Operating the model on AWS: the people's CLI (``python -m ops_cli``) and the request builders
 that the CLI and the pipeline Lambdas share, so a job started by hand and one started by a trigger look
 the same.
 

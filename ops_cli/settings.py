@@ -1,27 +1,15 @@
-"""Per-environment settings the stack publishes in SSM Parameter Store (``/mlops-sentiment/<env>/<key>``)."""
+"""Per-environment settings the stack publishes in SSM Parameter Store (see mlops_contracts.parameters)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-KEYS = (
-    "training-image-uri",
-    "training-role-arn",
-    "model-package-group",
-    "data-bucket",
-    "models-bucket",
-    "kms-key-arn",
-    "job-name-prefix",
-    "retrain-function-name",
-)
+from mlops_contracts.parameters import TRAINING_KEYS as KEYS
+from mlops_contracts.parameters import parameter_name
 
 
 class OpsError(RuntimeError):
     """A CLI command cannot run as asked; the message is shown to the user as one line."""
-
-
-def parameter_name(environment: str, key: str) -> str:
-    return f"/mlops-sentiment/{environment}/{key}"
 
 
 def load_settings(ssm: Any, environment: str) -> dict[str, str]:

@@ -1,0 +1,28 @@
+"""EventBridge sources, detail types and states that producers emit and rules match."""
+
+from __future__ import annotations
+
+# Our own events (put by the drift check, consumed by the retrain function).
+EVENT_SOURCE = "mlops-sentiment"
+DRIFT_DETAIL_TYPE = "Model Drift Detected"
+ACCURACY_DETAIL_TYPE = "Model Accuracy Degraded"
+
+# AWS events.
+S3_SOURCE = "aws.s3"
+S3_OBJECT_CREATED = "Object Created"
+SAGEMAKER_SOURCE = "aws.sagemaker"
+TRAINING_STATE_CHANGE = "SageMaker Training Job State Change"
+TUNING_STATE_CHANGE = "SageMaker HyperParameter Tuning Job State Change"
+MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
+SCHEDULED_EVENT = "Scheduled Event"
+SCHEDULER_SOURCE = "aws.events"
+
+TERMINAL_TRAINING_STATES = ("Completed", "Failed", "Stopped")
+# A job in one of these states still occupies the slot: no second job is started beside it.
+ACTIVE_TRAINING_STATES = ("InProgress", "Stopping")
+
+# Why a training job was started (recorded on the job and the model package).
+REASON_SCHEDULE = "schedule"
+REASON_DRIFT = "drift"
+REASON_ACCURACY = "accuracy"
+REASON_MANUAL = "manual"

@@ -1,0 +1,32 @@
+"""SSM parameters a deployed environment publishes for the operator CLI: ``/<project>/<env>/<key>``."""
+
+from __future__ import annotations
+
+from mlops_contracts.naming import PROJECT
+
+TRAINING_IMAGE_URI = "training-image-uri"
+TRAINING_ROLE_ARN = "training-role-arn"
+MODEL_PACKAGE_GROUP = "model-package-group"
+DATA_BUCKET = "data-bucket"
+MODELS_BUCKET = "models-bucket"
+KMS_KEY_ARN = "kms-key-arn"
+JOB_NAME_PREFIX = "job-name-prefix"
+RETRAIN_FUNCTION_NAME = "retrain-function-name"
+ALERT_TOPIC_ARN = "alert-topic-arn"
+
+# What the training stack writes and the CLI reads (a test checks both sides against this).
+TRAINING_KEYS = (
+    TRAINING_IMAGE_URI,
+    TRAINING_ROLE_ARN,
+    MODEL_PACKAGE_GROUP,
+    DATA_BUCKET,
+    MODELS_BUCKET,
+    KMS_KEY_ARN,
+    JOB_NAME_PREFIX,
+    RETRAIN_FUNCTION_NAME,
+    ALERT_TOPIC_ARN,
+)
+
+
+def parameter_name(environment: str, key: str) -> str:
+    return f"/{PROJECT}/{environment}/{key}"
