@@ -46,7 +46,7 @@ class Variant:
 
     def start(self, timeout_seconds: float = 60.0) -> None:
         self.port = _free_port()
-        self.process = subprocess.Popen(  # noqa: S603 - fixed argv: the container's serve entry point
+        self.process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -105,7 +105,7 @@ def unpack_model(archive: Path, target: Path) -> Path:
 
 def _captured(content_type: str, payload: bytes) -> dict[str, Any]:
     """SageMaker keeps JSON and CSV payloads as text and everything else base64-encoded."""
-    base_type = content_type.split(";")[0].strip()
+    base_type = content_type.split(";", maxsplit=1)[0].strip()
     if base_type in JSON_TYPES or base_type == content_types.CSV:
         try:
             encoding = "JSON" if base_type in JSON_TYPES else "CSV"
