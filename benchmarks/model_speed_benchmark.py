@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -87,6 +88,10 @@ def per_text_us(call: Callable[[list[str]], object], texts: list[str], batch: in
     return statistics.median(results)
 
 
+def _first(predict_one: Callable[[str], object], chunk: list[str]) -> object:
+    return predict_one(chunk[0])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
@@ -121,7 +126,7 @@ def main() -> int:
             row["model.joblib MB"] = (model_dir / "model.joblib").stat().st_size / 1e6
             print(f"{kind}: timing ...", file=sys.stderr, flush=True)
             row["predict_one us"] = per_text_us(
-                lambda chunk: predictor.predict_one(chunk[0]), timing_texts, 1, args.rounds
+                partial(_first, predictor.predict_one), timing_texts, 1, args.rounds
             )
             for batch in BATCH_SIZES:
                 row[f"predict batch {batch} us/text"] = per_text_us(

@@ -153,4 +153,6 @@ def hashed_ngrams(joined: str, text_count: int, spec: NgramSpec) -> HashedNgrams
     else:
         chars = np.zeros((1, text_count), dtype=np.intp)
         char_starts = np.arange(text_count)
-    return HashedNgrams(word_buckets=words, word_starts=word_firsts, char_buckets=chars, char_starts=char_starts)
+    return HashedNgrams(
+        word_buckets=words, word_starts=word_firsts, char_buckets=chars, char_starts=char_starts
+    )

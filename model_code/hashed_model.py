@@ -58,6 +58,7 @@ class HashedNgramModel(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
+        *,
         word_ngram_max: int = 3,
         char_ngram_min: int = 2,
         char_ngram_max: int = 5,
@@ -95,7 +96,7 @@ class HashedNgramModel(ClassifierMixin, BaseEstimator):
 
     # -- training ----------------------------------------------------------------------------------
     def fit(
-        self, texts: Sequence[str], y: Sequence[int], sample_weight: np.ndarray | None = None
+        self, texts: Sequence[str], y: Sequence[int] | np.ndarray, sample_weight: np.ndarray | None = None
     ) -> HashedNgramModel:
         spec = self._spec()
         texts = list(texts)

@@ -84,12 +84,7 @@ class Hyperparameters:
             )
         if self.char_analyzer not in ("char", "char_wb"):
             problems.append("char_analyzer must be char or char_wb")
-        if self.model_kind not in ("hashed", "pipeline"):
-            problems.append("model_kind must be hashed or pipeline")
-        elif self.model_kind == "hashed" and (self.char_analyzer != "char" or self.max_features):
-            problems.append("char_analyzer char_wb and max_features need model_kind pipeline")
-        if not (12 <= self.word_hash_bits <= 26 and 12 <= self.char_hash_bits <= 26):
-            problems.append("word_hash_bits and char_hash_bits must be in [12, 26]")
+        problems.extend(self._model_kind_problems())
         if self.min_df < 1:
             problems.append("min_df must be >= 1")
         if self.c <= 0 or self.nb_alpha <= 0:
@@ -102,6 +97,16 @@ class Hyperparameters:
             problems.append("validation_fraction must be in (0, 0.5)")
         if problems:
             raise HyperparameterError("; ".join(problems))
+
+    def _model_kind_problems(self) -> list[str]:
+        problems = []
+        if self.model_kind not in ("hashed", "pipeline"):
+            problems.append("model_kind must be hashed or pipeline")
+        elif self.model_kind == "hashed" and (self.char_analyzer != "char" or self.max_features):
+            problems.append("char_analyzer char_wb and max_features need model_kind pipeline")
+        if not (12 <= self.word_hash_bits <= 26 and 12 <= self.char_hash_bits <= 26):
+            problems.append("word_hash_bits and char_hash_bits must be in [12, 26]")
+        return problems
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

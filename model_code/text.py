@@ -118,10 +118,10 @@ _NT_BARE_FAST = re.compile(
 _NT_FAST = re.compile(r"n't(?<=\wn't)\b")
 _CLITIC_FAST = re.compile(r"'(?<=\w')(s|m|d|re|ve|ll)\b")
 _PUNCTUATION_FAST = re.compile(r"[.!?,;:()\[\]{}]+|-(?:-+|(?<=\s-)(?=\s))")
-_PUNCTUATION_TOKEN = r"[.!?,;:()\[\]{}\-]+"
-_STOP = rf"(?:{'|'.join(sorted(_SCOPE_ENDERS))}|{_PUNCTUATION_TOKEN})(?=[ \x00]|$)"
+_PUNCTUATION_WORD = r"[.!?,;:()\[\]{}\-]+"
+_STOP = rf"(?:{'|'.join(sorted(_SCOPE_ENDERS))}|{_PUNCTUATION_WORD})(?=[ \x00]|$)"
 # A negator and the tokens after it up to punctuation, a scope ender or the end of its text. The
-# negator alternatives are _NEGATORS spelled as a trie (a test checks they agree), so the engine can skip ahead.
+# negators are _NEGATORS spelled as a trie (a test checks they agree), so the engine can skip ahead.
 _NEGATION_SPAN = re.compile(
     rf"(?:n(?:o(?:t|thing|body|ne|r|where)?|'t|ever|either)|cannot|without)(?=[ \x00]|$)"
     rf"(?: (?!{_STOP})[^ \x00]+)*"

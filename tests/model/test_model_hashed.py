@@ -88,7 +88,9 @@ def test_one_text_scores_the_same_alone_as_inside_any_batch(trained_model: Path,
     predictor = SentimentPredictor.load(trained_model)
     texts = _sample_texts(sample_train)
     together = predictor.positive_probabilities(texts)
-    in_tens = np.concatenate([predictor.positive_probabilities(texts[i : i + 10]) for i in range(0, len(texts), 10)])
+    in_tens = np.concatenate(
+        [predictor.positive_probabilities(texts[i : i + 10]) for i in range(0, len(texts), 10)]
+    )
     alone = np.array([predictor.predict_one(text)["probability"] for text in texts])
     alone = np.where(together >= 0.5, alone, 1.0 - alone)
     np.testing.assert_allclose(in_tens, together, rtol=0, atol=1e-12)
@@ -103,7 +105,7 @@ def test_the_default_model_is_format_2_and_small_on_disk(trained_model: Path) ->
     assert isinstance(predictor.model, HashedNgramModel)
     # Only kept buckets are pickled: the 2 x 4M-row tables would be 64 MB.
     assert (trained_model / "model.joblib").stat().st_size < 2_000_000
-    restored = pickle.loads(pickle.dumps(predictor.model))
+    restored = pickle.loads(pickle.dumps(predictor.model))  # noqa: S301 - bytes pickled just above
     np.testing.assert_array_equal(restored.char_table_, predictor.model.char_table_)
 
 
@@ -116,7 +118,9 @@ def test_pruned_and_boundary_buckets_carry_no_weight(trained_model: Path) -> Non
 
 
 @pytest.fixture(scope="module")
-def pipeline_model(tmp_path_factory: pytest.TempPathFactory, sample_train: Path, sample_validation: Path) -> Path:
+def pipeline_model(
+    tmp_path_factory: pytest.TempPathFactory, sample_train: Path, sample_validation: Path
+) -> Path:
     """A format-1 model as trained before format 2 existed: a Pipeline, metadata without model_format."""
     model_dir = tmp_path_factory.mktemp("pipeline") / "model"
     hp = Hyperparameters(model_kind="pipeline")
@@ -138,13 +142,17 @@ def test_a_model_trained_before_format_2_still_loads_and_predicts(pipeline_model
         assert single["probability"] == pytest.approx(expected["probability"], abs=1e-9)
 
 
-def test_an_unknown_model_format_is_refused_by_name(trained_model: Path, tmp_path: Path, python, cli_env) -> None:
+def test_an_unknown_model_format_is_refused_by_name(
+    trained_model: Path, tmp_path: Path, python, cli_env
+) -> None:
     model_dir = tmp_path / "future"
     shutil.copytree(trained_model, model_dir)
     metadata = json.loads((model_dir / METADATA_FILE).read_text())
     metadata["model_format"] = 3
     (model_dir / METADATA_FILE).write_text(json.dumps(metadata))
-    with pytest.raises(ModelLoadError, match=rf"model {metadata['model_version']} has model_format 3.*reads formats 1, 2"):
+    with pytest.raises(
+        ModelLoadError, match=rf"model {metadata['model_version']} has model_format 3.*reads formats 1, 2"
+    ):
         SentimentPredictor.load(model_dir)
     completed = subprocess.run(
         [python, "-m", "model_code.inference", "--model-path", str(model_dir), "--text", "fine"],
@@ -164,7 +172,7 @@ def test_metadata_and_model_file_must_agree_on_the_format(pipeline_model: Path, 
     metadata = json.loads((model_dir / METADATA_FILE).read_text())
     metadata["model_format"] = HASHED_MODEL_FORMAT
     (model_dir / METADATA_FILE).write_text(json.dumps(metadata))
-    with pytest.raises(ModelLoadError, match="model_format 2 but model.joblib holds a Pipeline"):
+    with pytest.raises(ModelLoadError, match=r"model_format 2 but model\.joblib holds a Pipeline"):
         SentimentPredictor.load(model_dir)
 
 

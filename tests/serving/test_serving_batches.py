@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from model_code.predictor import SentimentPredictor
 from model_code.server.app import BATCH_STEP
@@ -25,7 +26,9 @@ TEXTS = [
 ]
 
 
-def _post(port: int, payload: object, finished: dict[str, float], name: str, out: dict[str, object]) -> None:
+def _post(
+    port: int, payload: object, finished: dict[str, float], name: str, out: dict[str, tuple[int, Any]]
+) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         body = json.dumps(payload).encode()
@@ -50,7 +53,7 @@ def test_a_big_batch_matches_the_predictor_and_a_single_text_is_answered_before_
     server = launch_server([*command, "--port", str(port), "--workers", "1"], port, serving_env())
     try:
         finished: dict[str, float] = {}
-        out: dict[str, object] = {}
+        out: dict[str, tuple[int, Any]] = {}
         big = threading.Thread(target=_post, args=(port, batch, finished, "batch", out))
         big.start()
         time.sleep(0.05)  # the batch is on the worker (being read or scored) before the single is sent
@@ -59,11 +62,13 @@ def test_a_big_batch_matches_the_predictor_and_a_single_text_is_answered_before_
     finally:
         stop_server(server)
 
-    status, answers = out["batch"]  # type: ignore[misc]
+    status, answers = out["batch"]
     assert status == 200
     expected = predictor.predict(batch)
     assert [a["label"] for a in answers] == [e["label"] for e in expected]
-    assert all(abs(a["probability"] - e["probability"]) < 1e-9 for a, e in zip(answers, expected, strict=True))
-    single_status, single = out["single"]  # type: ignore[misc]
+    assert all(
+        abs(a["probability"] - e["probability"]) < 1e-9 for a, e in zip(answers, expected, strict=True)
+    )
+    single_status, single = out["single"]
     assert single_status == 200 and single["label"] == predictor.predict_one(TEXTS[0])["label"]
     assert finished["single"] < finished["batch"], "the single text waited for the whole batch"
