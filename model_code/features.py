@@ -108,9 +108,10 @@ def _substring_buckets(
     modulo 2**64, so words, word n-grams and character n-grams all cost a few array operations.
     """
     prefix, inverse_powers, nuls_before, _ = tables
-    keys = (prefix[ends] - prefix[begins]) * inverse_powers[begins] + salts
+    # np.take: several times faster than fancy indexing for these gathers.
+    keys = (np.take(prefix, ends) - np.take(prefix, begins)) * np.take(inverse_powers, begins) + salts
     buckets = ((keys * _MIX) >> np.uint64(64 - bits)).view(np.int64)
-    buckets[nuls_before[ends] != nuls_before[begins]] = 0
+    buckets[np.take(nuls_before, ends) != np.take(nuls_before, begins)] = 0
     return buckets
 
 

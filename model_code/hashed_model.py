@@ -33,6 +33,9 @@ from model_code.features import HashedNgrams, NgramSpec, hashed_ngrams
 from model_code.text import normalize_joined
 
 _FIT_CHUNK = 8192  # texts featurized at once while fitting (bounds the int64 work arrays)
+# Texts scored at once: past a few hundred the per-call overhead is amortized, and a cap keeps the
+# work arrays (~100 bytes per character) small for a request of thousands of long texts.
+_PREDICT_CHUNK = 1024
 
 
 def _counts(buckets: np.ndarray, starts: np.ndarray, bits: int) -> sp.csr_matrix:
@@ -152,13 +155,19 @@ class HashedNgramModel(ClassifierMixin, BaseEstimator):
         """Logit of "positive" per text: one gather and one segmented sum per n-gram group."""
         if not len(texts):
             return np.zeros(0)
+        if len(texts) > _PREDICT_CHUNK:
+            chunks = range(0, len(texts), _PREDICT_CHUNK)
+            return np.concatenate([self.decision_function(texts[i : i + _PREDICT_CHUNK]) for i in chunks])
         ngrams = self._ngrams(texts, self.spec_)
         logits = np.full(len(texts), self.intercept_, dtype=np.float64)
         for buckets, starts, table in (
             (ngrams.word_buckets, ngrams.word_starts, self.word_table_),
             (ngrams.char_buckets, ngrams.char_starts, self.char_table_),
         ):
-            sums = np.add.reduceat(table[buckets], starts, axis=1).sum(axis=0, dtype=np.float64)
+            # np.take on the rows (W, Q as one 8-byte item) is ~8x faster than table[buckets].
+            values = np.take(table.view(np.uint64).reshape(-1), buckets).view(np.float32)
+            values = values.reshape(*buckets.shape, 2)
+            sums = np.add.reduceat(values, starts, axis=1).sum(axis=0, dtype=np.float64)
             # A text without kept n-grams has both sums 0 (W is 0 wherever Q is), so it adds 0.
             logits += sums[:, 0] / np.sqrt(np.maximum(sums[:, 1], 1e-300))
         return logits
