@@ -1,7 +1,7 @@
 """Today's default model against the new one, side by side, through the product's own CLIs.
 
     python benchmarks/model_speed_benchmark.py [--data-dir ../shared/data] [--rounds 5]
-        [--kinds pipeline,hashed] [--keep DIR]
+        [--kinds pipeline,hashed] [--keep DIR [--reuse]]
 
 For each model kind ("pipeline": the TF-IDF vocabulary Pipeline that was the default until model
 format 2; "hashed": the new default) it
@@ -15,6 +15,8 @@ format 2; "hashed": the new default) it
    rotating), as microseconds per text, the median of --rounds rounds.
 
 The machine is shared, so the timings move with outside load; the two kinds run back to back.
+``--reuse`` takes the models already in ``--keep DIR`` (from an earlier run) instead of training:
+the training times printed are then that run's (``fit s`` from metadata.json; wall time 0).
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--kinds", default="pipeline,hashed", help="model kinds to compare, in order")
     parser.add_argument("--keep", type=Path, help="write the model directories here (default: a temp dir)")
+    parser.add_argument("--reuse", action="store_true", help="use the models in --keep instead of training")
     args = parser.parse_args()
     if not (args.data_dir / "sst2" / "train.tsv").is_file():
         print(f"model_speed_benchmark: error: no sst2/train.tsv under {args.data_dir}", file=sys.stderr)
@@ -115,9 +118,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="model-speed-") as scratch:
         base = args.keep or Path(scratch)
         for kind in kinds:
-            print(f"{kind}: training with the train CLI ...", file=sys.stderr, flush=True)
             model_dir = base / kind
-            wall, fit = train(kind, args.data_dir, model_dir)
+            if args.reuse and args.keep:
+                metadata = json.loads((model_dir / "metadata.json").read_text(encoding="utf-8"))
+                wall, fit = 0.0, float(metadata["fit_seconds"])
+            else:
+                print(f"{kind}: training with the train CLI ...", file=sys.stderr, flush=True)
+                wall, fit = train(kind, args.data_dir, model_dir)
             row = {"train CLI wall s": wall, "fit s": fit}
             for name, (texts, labels) in sets.items():
                 row[f"{name} %"] = 100 * cli_accuracy(model_dir, texts, labels)
