@@ -17,6 +17,8 @@ format 2; "hashed": the new default) it
 The machine is shared, so the timings move with outside load; the two kinds run back to back.
 ``--reuse`` takes the models already in ``--keep DIR`` (from an earlier run) instead of training:
 the training times printed are then that run's (``fit s`` from metadata.json; wall time 0).
+``--interleave`` (with ``--reuse``) only times, alternating the kinds within every round, so that
+drifting outside load hits both alike; it prints the per-kind minimum and median and their ratio.
 """
 
 from __future__ import annotations
@@ -94,6 +96,39 @@ def _first(predict_one: Callable[[str], object], chunk: list[str]) -> object:
     return predict_one(chunk[0])
 
 
+def interleaved(base: Path, kinds: list[str], texts: list[str], rounds: int) -> None:
+    """Per-text cost of predict_one and predict on batches of 100 and 1,000, kinds alternating."""
+    predictors = {kind: SentimentPredictor.load(base / kind) for kind in kinds}
+    timings: dict[tuple[str, str], list[float]] = {}
+    for number in range(rounds):
+        window = texts[(number * 200) % len(texts) :][:200]
+        for kind, predictor in predictors.items():
+            for name, call, batch in (
+                ("predict_one us", partial(_first, predictor.predict_one), 1),
+                ("batch 100 us/text", predictor.predict, 100),
+                ("batch 1000 us/text", predictor.predict, 1000),
+            ):
+                chunks = [window] if batch == 1 else [texts[i : i + batch] for i in range(0, 2000, batch)]
+                started = time.perf_counter()
+                count = 0
+                for chunk in chunks:
+                    if batch == 1:
+                        for text in chunk:
+                            call([text])
+                    else:
+                        call(chunk)
+                    count += len(chunk)
+                timings.setdefault((kind, name), []).append((time.perf_counter() - started) * 1e6 / count)
+    print(f"interleaved, {rounds} rounds, load average {os.getloadavg()[0]:.1f}: min / median per kind")
+    for name in ("predict_one us", "batch 100 us/text", "batch 1000 us/text"):
+        cells = [
+            f"{min(timings[kind, name]):9.1f} / {statistics.median(timings[kind, name]):9.1f}"
+            for kind in kinds
+        ]
+        ratio = min(timings[kinds[0], name]) / min(timings[kinds[-1], name])
+        print(f"{name:20s}" + "".join(f"{cell:>24s}" for cell in cells) + f"   ratio of minima {ratio:.1f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
@@ -101,6 +136,9 @@ def main() -> int:
     parser.add_argument("--kinds", default="pipeline,hashed", help="model kinds to compare, in order")
     parser.add_argument("--keep", type=Path, help="write the model directories here (default: a temp dir)")
     parser.add_argument("--reuse", action="store_true", help="use the models in --keep instead of training")
+    parser.add_argument(
+        "--interleave", action="store_true", help="with --reuse: only time, kinds alternating"
+    )
     args = parser.parse_args()
     if not (args.data_dir / "sst2" / "train.tsv").is_file():
         print(f"model_speed_benchmark: error: no sst2/train.tsv under {args.data_dir}", file=sys.stderr)
@@ -114,6 +152,12 @@ def main() -> int:
     timing_texts = [text for texts, _ in sets.values() for text in texts]
 
     kinds = args.kinds.split(",")
+    if args.interleave:
+        if not (args.reuse and args.keep):
+            print("model_speed_benchmark: error: --interleave needs --keep DIR --reuse", file=sys.stderr)
+            return 2
+        interleaved(args.keep, kinds, timing_texts, args.rounds)
+        return 0
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="model-speed-") as scratch:
         base = args.keep or Path(scratch)
