@@ -71,6 +71,10 @@ snapshot-update: setup ## Accept the current templates as the new snapshots (rev
 bench-accuracy: $(VENV)/.dev-installed ## Train on ../shared/data SST-2, print dev accuracy, train time, predict latency
 	$(PY) benchmarks/accuracy_benchmark.py
 
+.PHONY: bench-model-speed
+bench-model-speed: $(VENV)/.dev-installed ## Model of before vs the default: train/inference CLIs on SST-2 + UCI, predict cost per batch size
+	$(PY) benchmarks/model_speed_benchmark.py
+
 .PHONY: bench-load
 bench-load: $(VENV)/.dev-installed ## Load-test the server against a gunicorn+Flask reference with wrk (apt-get install wrk)
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
