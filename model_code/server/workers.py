@@ -182,7 +182,7 @@ class WorkerPool:
         delay_s = self._policy.delay_s(slot.crashes)
         slot.restart_at = now + delay_s
         logger.error(
-            "worker process [%d] exited with %s after %.1f s (%d quick crash(es) in a row); restarting in %g s",
+            "worker process [%d] exited with %s after %.1f s (quick crashes in a row: %d); restart in %g s",
             pid,
             exit_code,
             lived_s,
