@@ -63,7 +63,6 @@ def test_a_worker_crashing_on_start_backs_off_then_stops_the_server_with_a_messa
     output = server.process.stdout.read().decode()
     assert exit_code == 1, output
     # Each of the two sockets: started, then restarted after 0, 1 and 2 s, then given up at crash 4.
-    assert re.findall(r"restart in (\d+) s", output).count("0") == 2
     assert sorted(re.findall(r"restart in (\d+) s", output)) == ["0", "0", "1", "1", "2", "2"]
     assert output.count("started worker process") <= 8
     assert len(kills) <= 8
