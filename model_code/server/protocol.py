@@ -13,6 +13,8 @@ request must arrive within two deadlines:
   client that keeps trickling a body the app already refused (415, 413, 404...).
 
 These are deadlines, not idle timers: a client sending one byte per interval cannot extend them.
+A watchdog checks them a few times per timeout (every timeout / 10, at most 0.5 s), so a client is
+cut up to that much after its deadline.
 When reading is paused by the server itself (a pipelined request waits for the one before it, or
 flow control waits for the app), the body deadline is postponed: that delay is ours, not the
 client's.
@@ -28,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -67,26 +68,29 @@ class _RefusalLog:
 
 
 class DeadlineHttpToolsProtocol(HttpToolsProtocol):
-    """Configured through class attributes by ``protocol_class`` (uvicorn instantiates the class)."""
+    """Configured through class attributes by ``protocol_class`` (uvicorn instantiates the class).
+
+    A request only records when its current deadline falls (two float assignments per request);
+    one watchdog timer per worker checks every connection a few times per timeout. A timer per
+    request (``call_later`` + ``cancel`` at each phase) measured 3-7 us per pair on uvloop here,
+    two pairs per request: a few percent of a ~0.5 ms request for nothing.
+    """
 
     header_timeout_s: float = 10.0
     body_timeout_s: float = 30.0
     hard_connection_limit: int = 256
     refusal_log: _RefusalLog = _RefusalLog()
+    watchdog_started = False  # per process: the first connection a worker accepts starts it
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._deadline: asyncio.TimerHandle | None = None
+        self._deadline_at: float | None = None  # loop time by which the awaited part must be in
+        self._awaiting_body = False  # False: the head
         self._head_started = False  # a byte of the current request's head has arrived
 
-    def _arm(self, delay_s: float, callback: Callable[[], None]) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(delay_s, callback)
-
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+    def _await(self, body: bool) -> None:
+        self._awaiting_body = body
+        self._deadline_at = self.loop.time() + (self.body_timeout_s if body else self.header_timeout_s)
 
     # Connection events
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -95,10 +99,13 @@ class DeadlineHttpToolsProtocol(HttpToolsProtocol):
             self.refusal_log.refused(self.hard_connection_limit)
             transport.close()
             return
-        self._arm(self.header_timeout_s, self._head_timed_out)
+        if not type(self).watchdog_started:
+            type(self).watchdog_started = True
+            self._start_watchdog()
+        self._await(body=False)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self._deadline_at = None
         super().connection_lost(exc)
 
     # Parser callbacks: the head deadline runs from the first byte to the end of the headers, the
@@ -106,23 +113,44 @@ class DeadlineHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._head_started = True
-        if self._deadline is None:  # a later request on a kept-alive connection
-            self._arm(self.header_timeout_s, self._head_timed_out)
+        if self._deadline_at is None:  # a later request on a kept-alive connection
+            self._await(body=False)
 
     def on_headers_complete(self) -> None:
         self._head_started = False
-        self._arm(self.body_timeout_s, self._body_timed_out)
+        self._await(body=True)
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
-        self._disarm()
+        self._deadline_at = None
         super().on_message_complete()
 
     # Deadlines
-    def _head_timed_out(self) -> None:
-        self._deadline = None
+    def _start_watchdog(self) -> None:
+        interval_s = min(0.5, max(0.05, min(self.header_timeout_s, self.body_timeout_s) / 10))
+        loop, connections = self.loop, self.connections
+
+        def check_all() -> None:
+            now = loop.time()
+            for connection in list(connections):
+                if isinstance(connection, DeadlineHttpToolsProtocol):
+                    connection.check_deadline(now)
+            loop.call_later(interval_s, check_all)
+
+        loop.call_later(interval_s, check_all)
+
+    def check_deadline(self, now: float) -> None:
+        if self._deadline_at is None or now < self._deadline_at:
+            return
+        self._deadline_at = None
         if self.transport.is_closing():
             return
+        if self._awaiting_body:
+            self._body_timed_out()
+        else:
+            self._head_timed_out()
+
+    def _head_timed_out(self) -> None:
         answering = self.cycle is not None and not self.cycle.response_complete
         if self._head_started and not answering:  # never write into a response in progress
             self.transport.write(
@@ -131,11 +159,8 @@ class DeadlineHttpToolsProtocol(HttpToolsProtocol):
         self.transport.close()
 
     def _body_timed_out(self) -> None:
-        self._deadline = None
-        if self.transport.is_closing():
-            return
         if self.flow.read_paused:  # we stopped reading, not the client: give it the time again
-            self._arm(self.body_timeout_s, self._body_timed_out)
+            self._await(body=True)
             return
         if self.cycle is not None and not self.cycle.response_started:
             # The app is waiting in receive(); closing makes that return http.disconnect, so the
