@@ -24,14 +24,15 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import multiprocessing
 import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from load_benchmark import REPO, free_port, review_texts, train_default_model, tree_rss_mb, wait_ready
@@ -82,26 +83,37 @@ def cut_text(clients: list[SlowClient]) -> str:
     )
 
 
-def slow_phase(port: int, pid: int, texts: list[str], args: argparse.Namespace) -> None:
-    heads = [SlowClient(opening=REQUEST_LINE, drip=SLOW_HEAD_DRIP) for _ in range(args.slow // 2)]
+def drip_in_child(port: int, slow: int, results: Connection) -> None:
+    """The slow clients, in their own process so they take no GIL time from the normal client."""
+    heads = [SlowClient(opening=REQUEST_LINE, drip=SLOW_HEAD_DRIP) for _ in range(slow // 2)]
     body_head = REQUEST_LINE + b"Content-Type: application/json\r\nContent-Length: 10000\r\n\r\n"
-    bodies = [
-        SlowClient(opening=body_head, drip=b'"' + b"a" * 9998 + b'"') for _ in range(args.slow - len(heads))
-    ]
-    clients = [client.open(port) for client in heads + bodies]
-    dripper = threading.Thread(target=drip_all, args=(clients, 0.2, 120.0))
+    bodies = [SlowClient(opening=body_head, drip=b'"' + b"a" * 9998 + b'"') for _ in range(slow - len(heads))]
+    for client in heads + bodies:
+        client.open(port)
+    results.send("open")
+    drip_all(heads + bodies, interval_s=0.2, timeout_s=120.0)
+    for client in heads + bodies:
+        client.close()
+    results.send((cut_text(heads), cut_text(bodies)))
+
+
+def slow_phase(port: int, pid: int, texts: list[str], args: argparse.Namespace) -> None:
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    dripper = multiprocessing.get_context("fork").Process(
+        target=drip_in_child, args=(port, args.slow, sender)
+    )
     dripper.start()
     try:
+        assert receiver.recv() == "open"
         time.sleep(0.5)
-        print(f"RSS with {len(clients)} slow connections open: {tree_rss_mb(pid):.0f} MB")
+        print(f"RSS with {args.slow} slow connections open: {tree_rss_mb(pid):.0f} MB")
         latencies, statuses = normal_requests(port, texts, args.requests)
         print(f"normal requests while they are open: {latency_text(latencies)}; statuses {statuses}")
-        dripper.join()
+        heads, bodies = receiver.recv()
     finally:
-        for client in clients:
-            client.close()
-    print(f"slowloris heads: {cut_text(heads)}")
-    print(f"slow bodies:     {cut_text(bodies)}")
+        dripper.join()
+    print(f"slowloris heads: {heads}")
+    print(f"slow bodies:     {bodies}")
 
 
 def flood(port: int, count: int, texts: list[str]) -> None:
