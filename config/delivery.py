@@ -142,6 +142,7 @@ def load_delivery(
     """``settings`` with the ``-c delivery.<setting>=...`` overrides applied and the pipeline's account
     and region resolved like an environment's (CLI defaults fill what is not set), or a ConfigError."""
     names = {f.name for f in fields(settings)}
+    optional = {f.name for f in fields(settings) if "None" in str(f.type)}
     for key, raw in sorted(context.items()):
         section, _, name = key.partition(".")
         if section != CONTEXT_PREFIX or not name:
@@ -150,12 +151,11 @@ def load_delivery(
             raise ConfigError(
                 f"context '{key}': unknown setting {name!r}; known settings: {', '.join(sorted(names))}"
             )
-        current = getattr(settings, name)
-        # Optional settings (None by default) are read as text; "" or "none" switches them off again.
-        if current is None and isinstance(raw, str):
+        # Optional settings (``str | None``) are read as text; "" or "none" switches them off.
+        if name in optional and isinstance(raw, str):
             value: object = None if raw.strip().lower() in ("", "none") else raw.strip()
         else:
-            value = _coerce(current, raw, key)
+            value = _coerce(getattr(settings, name), raw, key)
         settings = replace(settings, **{name: value})
     settings = replace(
         settings,

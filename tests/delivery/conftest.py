@@ -7,11 +7,13 @@ its own process. Every smoke-test test shares one xdist group so the model is tr
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -98,6 +100,61 @@ def fake_server() -> Iterator[Callable[..., str]]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, one worker per session fixture: train the model once, synthesize once."""
     for item in items:
         if "tests/delivery/test_smoke" in str(item.path):
             item.add_marker(pytest.mark.xdist_group("delivery-smoke"))
+        elif "tests/delivery/test_delivery_stacks" in str(item.path):
+            item.add_marker(pytest.mark.xdist_group("delivery-infra"))
+
+
+# ---- The delivery stacks, synthesized once per session ------------------------------------------------
+PIPELINE_ACCOUNT = "111111111111"
+PROD_ACCOUNT = "333333333333"
+REGION = "eu-west-1"
+CONNECTION_ARN = (
+    f"arn:aws:codeconnections:{REGION}:{PIPELINE_ACCOUNT}:connection/12345678-1234-1234-1234-123456789012"
+)
+# staging shares the pipeline's account, prod lives in another one: both smoke-test paths are built.
+DELIVERY_CONTEXT = {
+    "delivery.repository_owner": "example-org",
+    "delivery.connection_arn": CONNECTION_ARN,
+    "delivery.pipeline_account": PIPELINE_ACCOUNT,
+    "delivery.trigger_on_model_approval": "true",
+    "prod.account": PROD_ACCOUNT,
+}
+
+
+@dataclass(frozen=True)
+class DeliverySynth:
+    outdir: Path
+    templates: dict[str, dict]  # stack id -> template ("Pipeline", "GithubOidc-111111111111", ...)
+    template_files: dict[str, Path]
+    validation_error: str | None
+
+
+@pytest.fixture(scope="session")
+def delivery_synth(tmp_path_factory: pytest.TempPathFactory) -> DeliverySynth:
+    """The delivery stacks the way app.py builds them (context overrides, cdk-nag attached)."""
+    from aws_cdk import App
+
+    from config.delivery import delivered_environments, load_delivery
+    from config.environments import ENVIRONMENTS
+    from stacks.application import build_app
+    from stacks.delivery import build_delivery, delivery_stacks
+
+    context = json.loads((REPO / "cdk.json").read_text())["context"]
+    outdir = tmp_path_factory.mktemp("delivery.cdk.out")
+    app = App(outdir=str(outdir), context={**context, **DELIVERY_CONTEXT})
+    defaults = {"default_account": PIPELINE_ACCOUNT, "default_region": REGION}
+    delivery = load_delivery(DELIVERY_CONTEXT, [env.name for env in ENVIRONMENTS], **defaults)
+    build_app(app, [])  # no direct-deploy stages: only the checks build_app attaches to the app
+    built = build_delivery(app, delivery, delivered_environments(DELIVERY_CONTEXT, delivery, **defaults))
+    validation_error = None
+    try:
+        app.synth()
+    except RuntimeError as error:  # jsii surfaces cdk-nag's ValidationFailed as RuntimeError
+        validation_error = str(error)
+    files = {stack.node.id: outdir / stack.template_file for stack in delivery_stacks(built)}
+    templates = {name: json.loads(path.read_text()) for name, path in files.items()}
+    return DeliverySynth(outdir, templates, files, validation_error)
