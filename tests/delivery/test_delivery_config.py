@@ -3,12 +3,18 @@ error per bad setting; the environment loader leaves delivery.* context keys alo
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 from aws_cdk import App
 
 from config import ConfigError, load_environments
 from config.delivery import DeliverySettings, delivered_environments, load_delivery
 from stacks.delivery import build_delivery
+from tests.delivery.conftest import REPO
 
 KNOWN = ("dev", "staging", "prod")
 CONNECTION = (
@@ -89,3 +95,25 @@ def test_the_environment_loader_ignores_delivery_keys_and_delivery_ignores_the_s
     delivered = delivered_environments(context, delivery)
     assert [env.name for env in delivered] == ["staging", "prod"]
     assert delivered[1].account == "333333333333"
+
+
+def test_app_py_stops_with_one_line_on_a_bad_delivery_setting():
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=REPO,
+        env={
+            **os.environ,
+            "CDK_OUTDIR": "/nonexistent-never-written",
+            "CDK_CONTEXT_JSON": json.dumps({"delivery.branch": "feature/*"}),
+            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Configuration error: delivery.branch must be one branch name, no wildcards (got 'feature/*')"
+    )
