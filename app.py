@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""CDK entry point: configuration in, one Stage per environment out. Nothing else belongs here."""
+"""CDK entry point: configuration in; one Stage per environment and the optional delivery stacks
+(GitHub OIDC roles, CDK pipeline) out. Nothing else belongs here."""
 
 import os
 import sys
@@ -14,14 +15,12 @@ from stacks.delivery import build_delivery
 
 app = App()
 context = app.node.get_all_context()
-defaults = {
-    "default_account": os.environ.get("CDK_DEFAULT_ACCOUNT"),
-    "default_region": os.environ.get("CDK_DEFAULT_REGION"),
-}
+account = os.environ.get("CDK_DEFAULT_ACCOUNT")
+region = os.environ.get("CDK_DEFAULT_REGION")
 try:
-    environments = load_environments(context, **defaults)
-    delivery = load_delivery(context, known_environments=[env.name for env in ENVIRONMENTS], **defaults)
-    delivered = delivered_environments(context, delivery, **defaults)
+    environments = load_environments(context, default_account=account, default_region=region)
+    delivery = load_delivery(context, [env.name for env in ENVIRONMENTS], account, region)
+    delivered = delivered_environments(context, delivery, account, region)
 except ConfigError as error:
     sys.exit(f"Configuration error: {error}")
 build_app(app, environments)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from config.loader import SELECT_CONTEXT_KEY, ConfigError, _coerce, load_environments
 from config.settings import ACCOUNT_ID, REGION, EnvironmentConfig
@@ -153,10 +154,11 @@ def load_delivery(
             )
         # Optional settings (``str | None``) are read as text; "" or "none" switches them off.
         if name in optional and isinstance(raw, str):
-            value: object = None if raw.strip().lower() in ("", "none") else raw.strip()
+            value: Any = None if raw.strip().lower() in ("", "none") else raw.strip()
         else:
             value = _coerce(getattr(settings, name), raw, key)
-        settings = replace(settings, **{name: value})
+        overrides: dict[str, Any] = {name: value}
+        settings = replace(settings, **overrides)
     settings = replace(
         settings,
         pipeline_account=settings.pipeline_account or default_account,

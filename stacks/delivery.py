@@ -42,7 +42,7 @@ def build_delivery(
             construct_id = (
                 OIDC_STACK_ID if len(by_account) == 1 else f"{OIDC_STACK_ID}-{account or 'default'}"
             )
-            stack = GithubOidcStack(
+            oidc_stack = GithubOidcStack(
                 app,
                 construct_id,
                 delivery=delivery,
@@ -51,7 +51,7 @@ def build_delivery(
                 stack_name=f"{naming.PROJECT}-github-oidc",
                 description=f"{naming.PROJECT}: GitHub OIDC provider, deploy roles for {delivery.repository}",
             )
-            built.github_oidc.append(stack)
+            built.github_oidc.append(oidc_stack)
     if delivery.pipeline_enabled:
         built.pipeline = PipelineStack(
             app,
