@@ -179,6 +179,11 @@ def test_cli_reports_small_window_with_reason(split_model, python, cli_env):
     assert report["requests"] == 5 and report["score"] is None and "too few" in report["reason"]
 
 
+@pytest.fixture
+def cli(python, cli_env):
+    return lambda *args, stdin=None: _cli(python, cli_env, *args, stdin=stdin)
+
+
 @pytest.mark.parametrize(
     ("case", "message"),
     [
@@ -188,11 +193,6 @@ def test_cli_reports_small_window_with_reason(split_model, python, cli_env):
         ("old-baseline", "no drift reference"),
     ],
 )
-@pytest.fixture
-def cli(python, cli_env):
-    return lambda *args, stdin=None: _cli(python, cli_env, *args, stdin=stdin)
-
-
 def test_cli_bad_input_exits_2_with_one_line(case, message, split_model, tmp_path, cli):
     model_dir, _ = split_model
     texts = tmp_path / "in.txt"
