@@ -154,7 +154,7 @@ def power_table(
     baseline: dict, features: np.ndarray, ids: list, *, pools: dict[str, np.ndarray], windows: int, seed: int
 ) -> None:
     reference = {name: np.asarray(baseline["drift_reference"]["features"][name]) for name in FEATURES}
-    reference_ids = baseline["drift_reference"]["token_ids"]
+    reference_ids = reference_token_ids(baseline)
     vocabulary = Vocabulary.from_baseline(baseline)
     family = len(TESTS) + 1
     generator = np.random.default_rng(seed)

@@ -24,7 +24,7 @@ from typing import IO, Any
 from model_code.artifacts import BASELINE_FILE, ModelLoadError
 from model_code.capture_records import CaptureStats, iter_predictions, looks_like_capture
 from model_code.drift_features import DEFAULT_MAX_SAMPLE, FeatureWindow, Vocabulary, request_features
-from model_code.drift_score import drift_report, reference_columns
+from model_code.drift_score import drift_report, reference_columns, reference_token_ids
 
 BATCH_LINES = 2000  # plain texts per predict call
 
@@ -64,6 +64,7 @@ def load_baseline(model_dir: Path) -> dict[str, Any]:
         raise DriftInputError(f"unreadable {path}: {error}") from None
     try:
         reference_columns(baseline)
+        reference_token_ids(baseline)
         Vocabulary.from_baseline(baseline)
     except (ValueError, KeyError, TypeError) as error:
         raise DriftInputError(f"{path}: {error}") from None

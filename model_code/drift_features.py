@@ -45,27 +45,24 @@ def token_id(token: str) -> int:
 
 
 class Vocabulary:
-    """Training token shares from baseline.json: membership (OOV) and smoothed log-probabilities."""
+    """Training token counts from baseline.json: membership (OOV) and smoothed log-probabilities."""
 
-    def __init__(self, shares: Mapping[str, float], total_tokens: int) -> None:
-        total = max(int(total_tokens), 1)
-        self.known = frozenset(shares)
+    def __init__(self, counts: Mapping[str, int], total_tokens: int) -> None:
         # add-one smoothing over the stored tokens plus one bucket for everything else
-        denominator = total + len(shares) + 1
-        self._bits = {
-            token: -math.log2((share * total + 1.0) / denominator) for token, share in shares.items()
-        }
+        denominator = max(int(total_tokens), 1) + len(counts) + 1
+        self.known = frozenset(counts)
+        self._bits = {token: -math.log2((count + 1.0) / denominator) for token, count in counts.items()}
         self._unknown_bits = -math.log2(1.0 / denominator)
         self.unknown_share = 1.0 / denominator
-        self.hashed_shares: dict[int, float] = {}
-        for token, share in shares.items():
+        self.hashed_shares: dict[int, float] = {}  # smoothed P(token) by hashed id, for the domain test
+        for token, count in counts.items():
             key = token_id(token)
-            self.hashed_shares[key] = self.hashed_shares.get(key, 0.0) + share
+            self.hashed_shares[key] = self.hashed_shares.get(key, 0.0) + (count + 1.0) / denominator
 
     @classmethod
     def from_baseline(cls, baseline: Mapping[str, Any]) -> Vocabulary:
         vocabulary = baseline["vocabulary"]
-        return cls({token: float(share) for token, share in vocabulary["tokens"]}, vocabulary["total_tokens"])
+        return cls(vocabulary["token_counts"], vocabulary["total_tokens"])
 
     def text_features(self, text: str) -> tuple[float, float, float]:
         """(length, oov_rate, surprise) of one text; an empty text is (0, 0, 0)."""

@@ -198,6 +198,11 @@ def score_from_p(p_value: float) -> float:
     return THRESHOLD * math.log(max(p_value, _P_FLOOR)) / math.log(ALPHA)
 
 
+def reference_token_ids(baseline: Mapping[str, Any]) -> list[list[int]]:
+    """Each reference row's hashed distinct tokens (stored as one space-separated string per row)."""
+    return [[int(i) for i in row.split()] for row in baseline["drift_reference"]["token_ids"]]
+
+
 def reference_columns(baseline: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """The reference sample that train stored in baseline.json, one array per feature."""
     try:
@@ -244,7 +249,7 @@ def drift_report(baseline: Mapping[str, Any], window: FeatureWindow) -> dict[str
         report["reason"] = f"too few requests to judge: {window.requests} < {MIN_REQUESTS}; not scored"
         return report
     sample = window.columns()
-    reference_ids = baseline["drift_reference"]["token_ids"]
+    reference_ids = reference_token_ids(baseline)
     vocabulary = Vocabulary.from_baseline(baseline)
     scored = score_columns(reference, sample, (reference_ids, window.sample_token_ids, vocabulary))
     means = window.means()

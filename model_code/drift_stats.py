@@ -52,20 +52,15 @@ def histogram(values: Sequence[float], edges: Sequence[float]) -> dict[str, Any]
 def top_tokens(
     token_lists: Iterable[Sequence[str]], limit: int = VOCABULARY_LIMIT, min_count: int = VOCABULARY_MIN_COUNT
 ) -> dict[str, Any]:
-    """The ``limit`` most frequent tokens seen ``min_count`` times or more, with their share of all tokens."""
+    """The ``limit`` most frequent tokens seen ``min_count`` times or more, with their counts."""
     counts: Counter[str] = Counter()
     for tokens in token_lists:
         counts.update(tokens)
-    total = sum(counts.values()) or 1
     return {
         "distinct": len(counts),
         "total_tokens": sum(counts.values()),
         "min_count": min_count,
-        "tokens": [
-            [token, round(count / total, 10)]
-            for token, count in counts.most_common(limit)
-            if count >= min_count
-        ],
+        "token_counts": {token: count for token, count in counts.most_common(limit) if count >= min_count},
     }
 
 
@@ -107,7 +102,7 @@ def build_baseline(
     and every token is in-vocabulary, which would make ordinary traffic look drifted.
     """
     vocabulary = top_tokens(tokenize(text) for text in training_texts)
-    known = {token for token, _ in vocabulary["tokens"]}
+    known = set(vocabulary["token_counts"])
     return {
         "schema_version": SCHEMA_VERSION,
         "vocabulary": vocabulary,
@@ -138,7 +133,8 @@ def drift_reference(
     return {
         "rows": len(rows),
         "features": {name: [row.features[i] for row in requests] for i, name in enumerate(FEATURES)},
-        "token_ids": [list(row.token_ids) for row in requests],
+        # one space-separated string per row keeps baseline.json compact (it is written indented)
+        "token_ids": [" ".join(map(str, row.token_ids)) for row in requests],
     }
 
 
@@ -160,7 +156,7 @@ def compare(
     baseline: Mapping[str, Any], texts: Sequence[str], positive_probabilities: Sequence[float]
 ) -> dict[str, Any]:
     """Traffic statistics next to the baseline's, with PSI per histogram: what a drift check needs."""
-    known = {token for token, _ in baseline["vocabulary"]["tokens"]}
+    known = set(baseline["vocabulary"]["token_counts"])
     current = {**text_statistics(texts, known), **prediction_statistics(positive_probabilities)}
     report: dict[str, Any] = {"rows": len(texts)}
     for name in ("text_length_tokens", "oov_rate", "confidence"):

@@ -105,7 +105,7 @@ def test_score_is_point_three_at_the_five_percent_point():
 
 def test_window_sample_is_bounded_but_counts_everything():
     window = FeatureWindow(max_sample=10)
-    vocabulary = Vocabulary({"good": 0.5, "film": 0.5}, 100)
+    vocabulary = Vocabulary({"good": 50, "film": 50}, 100)
     for index in range(1000):
         window.add(request_features(vocabulary, "good film" if index % 2 else "bad", 0.9))
     assert window.requests == 1000 and window.predicted_positive == 1000
