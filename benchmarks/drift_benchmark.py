@@ -43,7 +43,13 @@ sys.path.insert(0, str(REPO))
 
 from model_code.capture_records import CaptureStats, iter_predictions  # noqa: E402
 from model_code.drift_features import FEATURES, FeatureWindow, Vocabulary, request_features  # noqa: E402
-from model_code.drift_score import TESTS, THRESHOLD, drift_report, score_columns  # noqa: E402
+from model_code.drift_score import (  # noqa: E402
+    TESTS,
+    THRESHOLD,
+    drift_report,
+    reference_token_ids,
+    score_columns,
+)
 
 SIZES = (100, 500, 2000)
 HELD_OUT = 3000
