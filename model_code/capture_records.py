@@ -229,10 +229,12 @@ def iter_predictions(lines: Iterable[str | bytes], stats: CaptureStats) -> Itera
 def looks_like_capture(first_line: str | bytes) -> bool:
     """True when a file's first non-blank line is a capture record (else: plain texts)."""
     stripped = first_line.strip()
-    if not stripped.startswith(b"{" if isinstance(stripped, bytes) else "{"):
+    if isinstance(stripped, bytes):
+        stripped = stripped.decode("utf-8", "replace")
+    if not stripped.startswith("{"):
         return False
     try:
         record = json.loads(stripped)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except json.JSONDecodeError:
         return False
     return isinstance(record, dict) and "captureData" in record

@@ -38,11 +38,12 @@ _P_FLOOR = 1e-300  # keeps log(p) finite when a test underflows to 0
 # "upper"/"lower": exact one-sided test of how many requests fall in the reference's outer 5 %
 #   (a few out-of-domain requests mixed into normal traffic pile up there, while KS dilutes them);
 # "mean": Welch's t-test of the mean (label shift moves the mean of P(positive)).
-# Fewer tests mean a smaller Bonferroni penalty: oov_rate is left out of the family because
-# surprise.upper already counts out-of-vocabulary tokens (at the highest surprise).
+# Fewer tests mean a smaller Bonferroni penalty, so the family is small: oov_rate is left out
+# because surprise counts out-of-vocabulary tokens too (at the highest surprise); a tail test on
+# surprise fired on same-domain windows from other films (see docs/drift.md), so surprise gets KS.
 TESTS: tuple[tuple[str, str], ...] = (
     ("length", "ks"),
-    ("surprise", "upper"),
+    ("surprise", "ks"),
     ("confidence", "ks"),
     ("positive_probability", "mean"),
 )
@@ -99,7 +100,7 @@ DOMAIN_PERMUTATIONS = 100
 DOMAIN_TAIL = 0.8  # the domain statistic counts window requests in the pooled top 20 %
 # Same-domain wobble of that share (other films, other products): measured in
 # benchmarks/drift_benchmark.py between SST-2 dev and held-out SST-2 train sentences; docs/drift.md.
-DOMAIN_TOLERANCE = 0.006
+DOMAIN_TOLERANCE = 0.008
 _DOMAIN_SMOOTHING = 2.0  # pseudo-count: a word seen once or twice in a window is weak evidence
 
 
