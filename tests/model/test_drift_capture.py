@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
 
 import pytest
 
@@ -152,3 +153,17 @@ def test_recognises_capture_lines_but_not_texts():
     assert looks_like_capture(GOOD.encode() + b"\n")
     assert not looks_like_capture("It's a {great} movie")
     assert not looks_like_capture('{"text": "hello"}')
+
+
+def test_capture_reader_and_features_need_only_the_standard_library(python, cli_env):
+    """What a drift Lambda imports must load where numpy, scipy and scikit-learn are missing."""
+    code = (
+        "import sys\n"
+        "for name in ('numpy', 'scipy', 'sklearn', 'joblib', 'orjson'):\n"
+        "    sys.modules[name] = None  # any import of them now fails\n"
+        "import model_code.capture_records, model_code.drift_features\n"
+        "print('imported')\n"
+    )
+    result = subprocess.run([python, "-c", code], capture_output=True, text=True, env=cli_env, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "imported"

@@ -8,11 +8,19 @@ import random
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from model_code.data import ReadResult, read_dataset
 from model_code.drift_features import FEATURES, FeatureWindow, Vocabulary, request_features
-from model_code.drift_score import MIN_REQUESTS, THRESHOLD, drift_report, score_from_p
+from model_code.drift_score import (
+    MIN_REQUESTS,
+    THRESHOLD,
+    drift_report,
+    psi_test,
+    score_columns,
+    score_from_p,
+)
 from model_code.hyperparameters import Hyperparameters
 from model_code.predictor import SentimentPredictor
 from model_code.training import TrainingInputs, run_training
@@ -215,3 +223,44 @@ def test_cli_bad_input_exits_2_with_one_line(case, message, split_model, tmp_pat
     assert result.returncode == 2
     assert result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
+
+
+def _synthetic(generator: np.random.Generator, size: int, shifted: float = 0.0) -> dict[str, np.ndarray]:
+    """Feature columns shaped like real ones; ``shifted`` of the rows come from another source."""
+    moved = generator.random(size) < shifted
+    positive = generator.beta(0.6, 0.6, size)
+    return {
+        "length": np.where(moved, generator.poisson(8, size), generator.poisson(20, size)).astype(float),
+        "oov_rate": generator.beta(1, 12, size),
+        "surprise": generator.normal(10, 1, size) + 2 * moved,
+        "confidence": np.maximum(positive, 1 - positive),
+        "positive_probability": positive,
+    }
+
+
+@pytest.mark.parametrize("size", [100, 500, 2000])
+def test_tests_are_calibrated_and_see_a_partial_shift(size):
+    # False alarms are a property of reference AND window: fresh references, two windows each.
+    generator = np.random.default_rng(size)
+    alarms = 0
+    for _ in range(30):
+        reference = _synthetic(generator, 900)
+        alarms += sum(
+            score_columns(reference, _synthetic(generator, size))["score"] > THRESHOLD for _ in range(2)
+        )
+    assert alarms <= 6  # 5 % of 60 is 3; 6 or more has probability < 8 % even at exactly 5 %
+    loud = score_columns(_synthetic(generator, 900), _synthetic(generator, size, shifted=0.3))
+    assert loud["score"] > THRESHOLD
+    assert loud["tests"]["length.ks"]["p_value"] < 1e-3
+
+
+def test_psi_p_value_scales_with_sample_sizes():
+    quiet, drifted = [], []
+    for seed in range(5):
+        generator = np.random.default_rng(seed)
+        reference = generator.normal(0, 1, 1000)
+        quiet.append(psi_test(reference, generator.normal(0, 1, 100)))
+        drifted.append(psi_test(reference, generator.normal(0.3, 1, 5000)))
+    assert all(p > 0.01 for _, p in quiet) and all(p < 1e-8 for _, p in drifted)
+    # ... although the raw PSI of a quiet small window can exceed that of a drifted large one
+    assert max(psi for psi, _ in quiet) > min(psi for psi, _ in drifted)
