@@ -24,7 +24,7 @@ from typing import IO, Any
 from model_code.artifacts import BASELINE_FILE, ModelLoadError
 from model_code.capture_records import CaptureStats, iter_predictions, looks_like_capture
 from model_code.drift_features import DEFAULT_MAX_SAMPLE, FeatureWindow, Vocabulary, request_features
-from model_code.drift_score import drift_report, reference_columns, reference_token_ids
+from model_code.drift_score import DriftReference, drift_report
 
 BATCH_LINES = 2000  # plain texts per predict call
 
@@ -62,12 +62,8 @@ def load_baseline(model_dir: Path) -> dict[str, Any]:
         raise DriftInputError(f"no {BASELINE_FILE} in model directory {model_dir}") from None
     except (OSError, ValueError) as error:
         raise DriftInputError(f"unreadable {path}: {error}") from None
-    try:
-        reference_columns(baseline)
-        reference_token_ids(baseline)
-        Vocabulary.from_baseline(baseline)
-    except (ValueError, KeyError, TypeError) as error:
-        raise DriftInputError(f"{path}: {error}") from None
+    if not isinstance(baseline, dict):
+        raise DriftInputError(f"{path} is not a JSON object")
     return baseline
 
 
@@ -129,8 +125,12 @@ def _score_texts(
 
 def run(model_dir: Path, stream: IO[bytes], max_sample: int = DEFAULT_MAX_SAMPLE) -> dict[str, Any]:
     """The drift report for everything in ``stream``."""
-    baseline = load_baseline(model_dir)
-    vocabulary = Vocabulary.from_baseline(baseline)
+    path = model_dir / BASELINE_FILE
+    try:
+        reference = DriftReference.from_baseline(load_baseline(model_dir))
+    except ValueError as error:
+        raise DriftInputError(f"{path}: {error}") from None
+    vocabulary = reference.vocabulary
     window = FeatureWindow(max_sample=max_sample)
     first, lines = _first_and_rest(_lines(stream))
     if first is not None and looks_like_capture(first):
@@ -142,7 +142,7 @@ def run(model_dir: Path, stream: IO[bytes], max_sample: int = DEFAULT_MAX_SAMPLE
         )
     else:
         read = _score_texts(lines, model_dir, vocabulary, window)
-    report = drift_report(baseline, window)
+    report = drift_report(reference, window)
     report["input"] = read
     return report
 

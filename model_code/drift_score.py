@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -133,10 +134,13 @@ def domain_scores(
     labels[m:, 0] = 1.0
     for column in range(1, DOMAIN_PERMUTATIONS + 1):
         labels[generator.choice(m + n, n, replace=False), column] = 1.0
-    counts = presence.T @ labels  # words x (1 + permutations): requests in the window holding each word
-    expected = shares[:, None] * (lengths @ labels)[None, :] + _DOMAIN_SMOOTHING
-    outside = averaging @ np.maximum(np.log((counts + _DOMAIN_SMOOTHING) / expected), 0.0)
-    inside = averaging @ np.maximum(np.log((counts - 1.0 + _DOMAIN_SMOOTHING) / expected), 0.0)
+    # words x (1 + permutations): how many window requests hold each word (whole numbers)
+    counts = np.rint(presence.T @ labels).astype(np.int64)
+    log_expected = np.log(shares[:, None] * (lengths @ labels)[None, :] + _DOMAIN_SMOOTHING)
+    # log(count + smoothing) from a table: one log per entry instead of three
+    log_counts = np.log(np.arange(n + 2, dtype=np.float64) + _DOMAIN_SMOOTHING - 1.0)
+    outside = averaging @ np.maximum(log_counts[counts + 1] - log_expected, 0.0)
+    inside = averaging @ np.maximum(log_counts[counts] - log_expected, 0.0)
     scores = np.where(labels > 0, inside, outside)
     return scores, labels
 
@@ -236,9 +240,28 @@ def score_columns(
     return {"score": score_from_p(combined), "p_value": combined, "tests": results}
 
 
-def drift_report(baseline: Mapping[str, Any], window: FeatureWindow) -> dict[str, Any]:
+@dataclass(frozen=True)
+class DriftReference:
+    """What baseline.json holds for the drift check, parsed once (reuse it across windows)."""
+
+    columns: dict[str, np.ndarray]
+    token_ids: list[list[int]]
+    vocabulary: Vocabulary
+
+    @classmethod
+    def from_baseline(cls, baseline: Mapping[str, Any]) -> DriftReference:
+        """Raises ValueError with a one-line reason when baseline.json lacks what is needed."""
+        columns = reference_columns(baseline)
+        try:
+            return cls(columns, reference_token_ids(baseline), Vocabulary.from_baseline(baseline))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise ValueError("baseline.json has an incomplete drift reference; retrain the model") from None
+
+
+def drift_report(baseline: Mapping[str, Any] | DriftReference, window: FeatureWindow) -> dict[str, Any]:
     """The drift check's answer for one window: score, verdict, and every feature's statistics."""
-    reference = reference_columns(baseline)
+    prepared = baseline if isinstance(baseline, DriftReference) else DriftReference.from_baseline(baseline)
+    reference = prepared.columns
     report: dict[str, Any] = {
         "score": None,
         "drifted": False,
@@ -250,9 +273,9 @@ def drift_report(baseline: Mapping[str, Any], window: FeatureWindow) -> dict[str
         report["reason"] = f"too few requests to judge: {window.requests} < {MIN_REQUESTS}; not scored"
         return report
     sample = window.columns()
-    reference_ids = reference_token_ids(baseline)
-    vocabulary = Vocabulary.from_baseline(baseline)
-    scored = score_columns(reference, sample, (reference_ids, window.sample_token_ids, vocabulary))
+    scored = score_columns(
+        reference, sample, (prepared.token_ids, window.sample_token_ids, prepared.vocabulary)
+    )
     means = window.means()
     features: dict[str, Any] = {}
     for name in FEATURES:
