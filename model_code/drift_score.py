@@ -38,7 +38,7 @@ _P_FLOOR = 1e-300  # keeps log(p) finite when a test underflows to 0
 # "ks": two-sided Kolmogorov-Smirnov (any change of distribution);
 # "upper"/"lower": exact one-sided test of how many requests fall in the reference's outer 5 %
 #   (a few out-of-domain requests mixed into normal traffic pile up there, while KS dilutes them);
-# "mean": Welch's t-test of the mean (label shift moves the mean of P(positive)).
+# "welch": Welch's t-test of the mean (label shift moves the mean of P(positive)).
 # Fewer tests mean a smaller Bonferroni penalty, so the family is small: oov_rate is left out
 # because surprise counts out-of-vocabulary tokens too (at the highest surprise); a tail test on
 # surprise fired on same-domain windows from other films (see docs/drift.md), so surprise gets KS.
@@ -46,7 +46,7 @@ TESTS: tuple[tuple[str, str], ...] = (
     ("length", "ks"),
     ("surprise", "ks"),
     ("confidence", "ks"),
-    ("positive_probability", "mean"),
+    ("positive_probability", "welch"),
 )
 
 
@@ -193,7 +193,7 @@ _RUNNERS = {
     "ks": ks_test,
     "upper": lambda r, w: tail_test(r, w, upper=True),
     "lower": lambda r, w: tail_test(r, w, upper=False),
-    "mean": mean_test,
+    "welch": mean_test,
     "psi": psi_test,
 }
 

@@ -264,3 +264,15 @@ def test_psi_p_value_scales_with_sample_sizes():
     assert all(p > 0.01 for _, p in quiet) and all(p < 1e-8 for _, p in drifted)
     # ... although the raw PSI of a quiet small window can exceed that of a drifted large one
     assert max(psi for psi, _ in quiet) > min(psi for psi, _ in drifted)
+
+
+def test_every_feature_reports_its_window_mean_and_tests(split_model):
+    model_dir, held_out = split_model
+    baseline = json.loads((model_dir / "baseline.json").read_text())
+    features = drift_report(baseline, _window(model_dir, held_out))["features"]
+    for name in FEATURES:
+        assert isinstance(features[name]["mean"], float) and isinstance(
+            features[name]["baseline_mean"], float
+        )
+    assert 0.0 <= features["positive_probability"]["welch"]["p_value"] <= 1.0
+    assert 0.5 <= features["confidence"]["mean"] <= 1.0
