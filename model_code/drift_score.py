@@ -36,12 +36,11 @@ _P_FLOOR = 1e-300  # keeps log(p) finite when a test underflows to 0
 
 # (feature, test): the family whose smallest p-value, Bonferroni-corrected, makes the score.
 # "ks": two-sided Kolmogorov-Smirnov (any change of distribution);
-# "upper"/"lower": exact one-sided test of how many requests fall in the reference's outer 5 %
-#   (a few out-of-domain requests mixed into normal traffic pile up there, while KS dilutes them);
 # "welch": Welch's t-test of the mean (label shift moves the mean of P(positive)).
 # Fewer tests mean a smaller Bonferroni penalty, so the family is small: oov_rate is left out
 # because surprise counts out-of-vocabulary tokens too (at the highest surprise); a tail test on
 # surprise fired on same-domain windows from other films (see docs/drift.md), so surprise gets KS.
+# Also available for other families: "upper"/"lower" (tail_test) and "psi" (psi_test).
 TESTS: tuple[tuple[str, str], ...] = (
     ("length", "ks"),
     ("surprise", "ks"),
@@ -117,8 +116,6 @@ def domain_scores(
     rows = list(reference_ids) + list(window_ids)
     lengths = np.fromiter((len(row) for row in rows), np.int64, m + n)
     flat = np.fromiter((i for row in rows for i in row), np.int64, int(lengths.sum()))
-    if flat.size == 0:
-        flat = np.zeros(1, np.int64)  # no words at all: every score is 0
     words, columns = np.unique(flat, return_inverse=True)
     presence = sp.csr_matrix(
         (np.ones(flat.size), columns, np.concatenate([[0], np.cumsum(lengths)])), shape=(m + n, words.size)
@@ -162,6 +159,8 @@ def domain_statistics(
     a hypergeometric count, so its null comes from DOMAIN_PERMUTATIONS random relabellings of the
     pooled requests (seeded, so a window always gets the same answer).
     """
+    if not any(window_ids) or not any(reference_ids):
+        return 0.0, 0.0, 0.0  # no words on one side: nothing to compare
     scores, labels = domain_scores(reference_ids, window_ids, vocabulary, seed)
     n = len(window_ids)
     cuts = np.quantile(scores, DOMAIN_TAIL, axis=0)
