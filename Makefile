@@ -86,6 +86,10 @@ format: $(VENV)/.dev-installed ## Format and auto-fix with ruff
 snapshot-update: setup ## Accept the current templates as the new snapshots (review the diff!)
 	$(PY) -m pytest tests/infra --snapshot-update
 
+.PHONY: bench-drift
+bench-drift: $(VENV)/.dev-installed ## Drift score on ../shared/data: false alarms, power, time per window, 1M capture records
+	$(PY) benchmarks/drift_benchmark.py
+
 .PHONY: bench-accuracy
 bench-accuracy: $(VENV)/.dev-installed ## Train on ../shared/data SST-2, print dev accuracy, train time, predict latency
 	$(PY) benchmarks/accuracy_benchmark.py

@@ -3,6 +3,11 @@
 Depends on the standard library, numpy and ``model_code.text`` (stdlib only), so a drift Lambda
 can compute exactly the same numbers on captured traffic as ``train`` computed for the baseline.
 
+``drift_reference`` holds the per-request features (``model_code.drift_features``) of at most
+REFERENCE_MAX_ROWS held-out rows: the sample that ``model_code.drift_score`` tests traffic against.
+The vocabulary keeps tokens seen at least VOCABULARY_MIN_COUNT times (at most VOCABULARY_LIMIT),
+which bounds baseline.json to a few hundred kilobytes whatever the training set.
+
 Histograms use FIXED bin edges stored with the counts, so two histograms are always comparable;
 values at or beyond the last edge count in the last bin. ``population_stability_index`` compares
 two such histograms (common rule of thumb: < 0.1 stable, 0.1-0.25 moderate, > 0.25 drifted).
@@ -11,16 +16,20 @@ two such histograms (common rule of thumb: < 0.1 stable, 0.1-0.25 moderate, > 0.
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from model_code.drift_features import FEATURES, Vocabulary, request_features
 from model_code.text import tokenize
 
-SCHEMA_VERSION = 1
-TOP_TOKENS = 5000
+SCHEMA_VERSION = 2
+VOCABULARY_LIMIT = 50_000
+VOCABULARY_MIN_COUNT = 2  # a token seen once is as good as unseen; dropping them halves the list
+REFERENCE_MAX_ROWS = 2_000
 LENGTH_EDGES = [0, 1, 2, 3, 5, 8, 12, 16, 20, 25, 30, 40, 50, 75, 100, 150, 200, 400]
 OOV_EDGES = [round(0.05 * i, 2) for i in range(21)]  # 0.00 .. 1.00
 CONFIDENCE_EDGES = [round(0.5 + 0.05 * i, 2) for i in range(11)]  # 0.50 .. 1.00
@@ -40,16 +49,18 @@ def histogram(values: Sequence[float], edges: Sequence[float]) -> dict[str, Any]
     return summary
 
 
-def top_tokens(token_lists: Iterable[Sequence[str]], limit: int = TOP_TOKENS) -> dict[str, Any]:
-    """The ``limit`` most frequent tokens with their share of all tokens."""
+def top_tokens(
+    token_lists: Iterable[Sequence[str]], limit: int = VOCABULARY_LIMIT, min_count: int = VOCABULARY_MIN_COUNT
+) -> dict[str, Any]:
+    """The ``limit`` most frequent tokens seen ``min_count`` times or more, with their counts."""
     counts: Counter[str] = Counter()
     for tokens in token_lists:
         counts.update(tokens)
-    total = sum(counts.values()) or 1
     return {
         "distinct": len(counts),
         "total_tokens": sum(counts.values()),
-        "tokens": [[token, round(count / total, 8)] for token, count in counts.most_common(limit)],
+        "min_count": min_count,
+        "token_counts": {token: count for token, count in counts.most_common(limit) if count >= min_count},
     }
 
 
@@ -91,13 +102,39 @@ def build_baseline(
     and every token is in-vocabulary, which would make ordinary traffic look drifted.
     """
     vocabulary = top_tokens(tokenize(text) for text in training_texts)
-    known = {token for token, _ in vocabulary["tokens"]}
+    known = set(vocabulary["token_counts"])
     return {
         "schema_version": SCHEMA_VERSION,
         "vocabulary": vocabulary,
         "reference": {"rows": len(reference_texts), "source": "validation rows (held out from training)"},
         **text_statistics(reference_texts, known),
         **prediction_statistics(reference_positive_probabilities),
+        "drift_reference": drift_reference(vocabulary, reference_texts, reference_positive_probabilities),
+    }
+
+
+def drift_reference(
+    vocabulary: Mapping[str, Any],
+    texts: Sequence[str],
+    positive_probabilities: Sequence[float],
+    max_rows: int = REFERENCE_MAX_ROWS,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Per-request features of (a seeded sample of at most ``max_rows``) reference rows.
+
+    Computed from the vocabulary exactly as stored, so traffic features read back from
+    baseline.json are comparable bit for bit.
+    """
+    rows = list(zip(texts, positive_probabilities, strict=True))
+    if len(rows) > max_rows:
+        rows = random.Random(seed).sample(rows, max_rows)  # noqa: S311 - sampling, not security
+    scorer = Vocabulary.from_baseline({"vocabulary": vocabulary})
+    requests = [request_features(scorer, text, probability) for text, probability in rows]
+    return {
+        "rows": len(rows),
+        "features": {name: [row.features[i] for row in requests] for i, name in enumerate(FEATURES)},
+        # one space-separated string per row keeps baseline.json compact (it is written indented)
+        "token_ids": [" ".join(map(str, row.token_ids)) for row in requests],
     }
 
 
@@ -119,7 +156,7 @@ def compare(
     baseline: Mapping[str, Any], texts: Sequence[str], positive_probabilities: Sequence[float]
 ) -> dict[str, Any]:
     """Traffic statistics next to the baseline's, with PSI per histogram: what a drift check needs."""
-    known = {token for token, _ in baseline["vocabulary"]["tokens"]}
+    known = set(baseline["vocabulary"]["token_counts"])
     current = {**text_statistics(texts, known), **prediction_statistics(positive_probabilities)}
     report: dict[str, Any] = {"rows": len(texts)}
     for name in ("text_length_tokens", "oov_rate", "confidence"):

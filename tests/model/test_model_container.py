@@ -57,7 +57,8 @@ def test_container_train_writes_model_outputs_and_metric_lines(  # noqa: PLR0917
     evaluation = json.loads((root / "output" / "data" / "evaluation.json").read_text())
     assert evaluation["validation"]["rows"] == 90
     assert evaluation["champion"]["accuracy"]["value"] >= 0.8
-    assert json.loads((root / "output" / "data" / "baseline.json").read_text())["schema_version"] == 1
+    baseline = json.loads((root / "output" / "data" / "baseline.json").read_text())
+    assert baseline["schema_version"] == 2 and baseline["drift_reference"]["rows"] == 90
     assert json.loads((root / "model" / "metadata.json").read_text())["hyperparameters"]["c"] == 2.0
     assert not (root / "output" / "failure").exists()
 

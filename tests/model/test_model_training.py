@@ -39,8 +39,13 @@ def test_baseline_has_fixed_bins_and_rates(trained_model: Path):
     assert sum(baseline["confidence"]["counts"]) == baseline["reference"]["rows"] == 90
     assert 0.2 < baseline["predicted_positive_rate"] < 0.8
     assert 0.0 <= baseline["oov_rate"]["mean"] < 0.5
-    tokens = dict(baseline["vocabulary"]["tokens"])
-    assert "." in tokens and "the" in tokens
+    counts = baseline["vocabulary"]["token_counts"]
+    assert counts["."] >= 2 and counts["the"] >= 2
+    assert min(counts.values()) >= 2  # tokens seen once are left out (bounded size)
+    reference = baseline["drift_reference"]
+    assert reference["rows"] == 90
+    assert all(len(values) == 90 for values in reference["features"].values())
+    assert len(reference["token_ids"]) == 90
 
 
 def test_predictions_follow_sentiment(trained_model: Path):
