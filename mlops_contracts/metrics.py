@@ -40,3 +40,17 @@ ACCURACY_EVENTS = "AccuracyEventsEmitted"
 def variant_dimensions(endpoint: str, variant: str) -> dict[str, str]:
     """Dimensions of every per-variant metric the drift check publishes (alarms must match exactly)."""
     return {ENDPOINT_DIMENSION: endpoint, VARIANT_DIMENSION: variant, SERVICE_DIMENSION: DRIFT_CHECK_SERVICE}
+
+
+# Features the drift check publishes per variant (DriftFeature, dimension Feature): the window's
+# mean of each per-request feature of the drift score, and the share of positive predictions.
+DRIFT_FEATURES = (
+    "length",
+    "oov_rate",
+    "surprise",
+    "confidence",
+    "positive_probability",
+    "predicted_positive_rate",
+)
+# Published by the registration function when a training or tuning job ends Failed or Stopped.
+REGISTRATION_ALERTED = "RegistrationAlerted"
