@@ -445,6 +445,7 @@ def test_serverless_environment_has_no_drift_check_and_says_so(dev: dict) -> Non
 def test_drift_image_stages_only_what_the_handler_runs(synth, tmp_path: Path) -> None:
     """The staged build context holds the function, its shared packages and the model's drift modules,
     and the handler imports from exactly that, with scikit-learn and the model server unavailable."""
+    pytest.importorskip("model_code.drift_score", reason="needs the drift score (branch drift-score)")
     manifest = next(synth.outdir.glob(f"assembly-{CAPTURE_ENV}/*Monitoring*.assets.json"))
     (image,) = json.loads(manifest.read_text())["dockerImages"].values()
     context = (manifest.parent / image["source"]["directory"]).resolve()
@@ -468,3 +469,16 @@ def test_drift_image_stages_only_what_the_handler_runs(synth, tmp_path: Path) ->
         [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, timeout=120, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("environment", sorted(CONFIGS))
+def test_cost_estimate_counts_the_alarm_metrics_the_stack_creates(synth, environment: str) -> None:
+    from ops_cli.cost import alarm_metrics
+
+    template = synth.template(environment, "Monitoring")
+    created = sum(
+        len(props["Metrics"]) - sum("Expression" in q for q in props["Metrics"]) if "Metrics" in props else 1
+        for props in alarms(template).values()
+    )
+    config = CONFIGS[environment]
+    assert alarm_metrics(config, endpoint_plan(config)) == created
