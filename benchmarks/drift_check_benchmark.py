@@ -135,7 +135,7 @@ def main() -> int:
     baseline = json.loads((model / "baseline.json").read_text())
     with (ROOT / "model_code" / "sample_data" / "reviews.csv").open(newline="") as handle:
         texts = [row["text"] for row in csv.DictReader(handle)]
-    rng = random.Random(0)
+    rng = random.Random(0)  # noqa: S311 - test data
     files: dict[str, bytes] = {}
     for start in range(0, args.records, RECORDS_PER_FILE):
         lines = [
@@ -162,10 +162,12 @@ def main() -> int:
         f"({total_bytes / read['lines']:.0f} bytes/record)"
     )
     print(
-        f"read + features         {reading:.2f} s = {per_second:,.0f} records/s (malformed {read['malformed']})"
+        f"read + features         {reading:.2f} s = {per_second:,.0f} records/s "
+        f"(malformed {read['malformed']})"
     )
     print(
-        f"drift report            {scoring:.2f} s on a {report.get('sampled_requests')}-request sample, score {report['score']}"
+        f"drift report            {scoring:.2f} s on a {report.get('sampled_requests')}-request sample, "
+        f"score {report['score']}"
     )
     print(
         f"peak RSS                {rss_after:.0f} MB (test data held in memory: {total_bytes / 1e6:.0f} MB; "
