@@ -482,3 +482,18 @@ def test_cost_estimate_counts_the_alarm_metrics_the_stack_creates(synth, environ
     )
     config = CONFIGS[environment]
     assert alarm_metrics(config, endpoint_plan(config)) == created
+
+
+def test_drift_dockerfile_lints_clean_and_copies_the_staged_model_modules() -> None:
+    dockerfile = ROOT / "lambda_functions" / "drift_check" / "Dockerfile"
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "hadolint"), str(dockerfile)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = dockerfile.read_text().replace("\\\n", " ")
+    copied = set(re.findall(r"model_code/([a-z_]+\.py)", text))
+    assert copied == set(MODEL_DRIFT_MODULES)  # what synth stages is what the image copies
