@@ -7,8 +7,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-# Services that publish to our encrypted SNS topic (alarms, rules, S3 events) must be able to use the key.
-PUBLISHING_SERVICES = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
+# Services that publish to our encrypted SNS topic (alarms, rules, S3 events, budgets) must be able to
+# use the key.
+PUBLISHING_SERVICES = ("cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com")
 
 
 class PlatformKey(Construct):

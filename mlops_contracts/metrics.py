@@ -23,3 +23,34 @@ DRIFT_SCORE = "DriftScore"
 DRIFT_REQUESTS = "DriftWindowRequests"
 LIVE_ACCURACY = "LiveAccuracy"
 LABELLED_REQUESTS = "LabelledRequests"
+
+# Dimensions of the drift check's metrics (the same names SageMaker uses in AWS/SageMaker, so a
+# dashboard row reads alike). Powertools adds ``service`` = the function's service name to each.
+DRIFT_CHECK_SERVICE = "drift-check"
+SERVICE_DIMENSION = "service"
+ENDPOINT_DIMENSION = "EndpointName"
+VARIANT_DIMENSION = "VariantName"
+FEATURE_DIMENSION = "Feature"
+DRIFT_FEATURE = "DriftFeature"  # one value per feature of the window (its mean or rate), dimension Feature
+CAPTURE_MALFORMED = "CaptureRecordsMalformed"  # capture lines that could not be read, per variant
+DRIFT_EVENTS = "DriftEventsEmitted"
+ACCURACY_EVENTS = "AccuracyEventsEmitted"
+
+
+def variant_dimensions(endpoint: str, variant: str) -> dict[str, str]:
+    """Dimensions of every per-variant metric the drift check publishes (alarms must match exactly)."""
+    return {ENDPOINT_DIMENSION: endpoint, VARIANT_DIMENSION: variant, SERVICE_DIMENSION: DRIFT_CHECK_SERVICE}
+
+
+# Features the drift check publishes per variant (DriftFeature, dimension Feature): the window's
+# mean of each per-request feature of the drift score, and the share of positive predictions.
+DRIFT_FEATURES = (
+    "length",
+    "oov_rate",
+    "surprise",
+    "confidence",
+    "positive_probability",
+    "predicted_positive_rate",
+)
+# Published by the registration function when a training or tuning job ends Failed or Stopped.
+REGISTRATION_ALERTED = "RegistrationAlerted"

@@ -30,3 +30,8 @@ TRAINING_KEYS = (
 
 def parameter_name(environment: str, key: str) -> str:
     return f"/{PROJECT}/{environment}/{key}"
+
+
+# Written and read by the drift check only: when it last ran, its last retraining events, and the
+# labelled-request counts it is still accumulating (not published for the CLI).
+DRIFT_CHECK_STATE = "drift-check-state"

@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from model_code.hyperparameters import HyperparameterError
 from model_code.inference import write_predictions
-from ops_cli import jobs, people
+from ops_cli import cost, jobs, people
 from ops_cli.endpoint_client import EndpointError, invoke
 from ops_cli.settings import OpsError, load_settings
 from pipeline_core.registry import RegistryError
@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     for command in commands.choices.values():
         command.add_argument("--env", default="dev", help="environment name (default dev)")
+
+    cost = commands.add_parser("cost", help="monthly cost estimate per environment, from the configuration")
+    cost.add_argument("--env", help="one environment (default: every configured environment)")
+    cost.add_argument("--json", action="store_true")
     return parser
 
 
@@ -98,6 +102,9 @@ def run(options: argparse.Namespace, client: ClientFactory) -> Any:
 
         write_predictions(predict, lambda text: predict([text])[0], options.text, options.input)
         return None
+    if options.command == "cost":  # offline: configuration and the price table, no AWS call
+        results = cost.estimates(options.env)
+        return [result.to_dict() for result in results] if options.json else cost.format_table(results)
     settings = load_settings(client("ssm"), options.env)
     if options.command == "train":
         return jobs.start_training(

@@ -122,6 +122,51 @@ NAG_ACKNOWLEDGMENTS: tuple[Exemption, ...] = (
     ),
 )
 
+# --- monitoring stack: the drift check's role --------------------------------------------------------
+_DRIFT_POLICY = "Monitoring/DriftCheck/Role/DefaultPolicy/Resource"
+NAG_ACKNOWLEDGMENTS += (
+    *(
+        Exemption(
+            path=_DRIFT_POLICY, rule=f"{_IAM5}[Resource::{_S3}-{bucket_and_prefix}/*]", reason=_PREFIX_SCOPED
+        )
+        for bucket_and_prefix in (
+            "data-<AWS::AccountId>-<AWS::Region>/data-capture",
+            "data-<AWS::AccountId>-<AWS::Region>/ground-truth",
+            "models-<AWS::AccountId>-<AWS::Region>/training-jobs",
+        )
+    ),
+    Exemption(
+        path=_DRIFT_POLICY,
+        rule=f"{_IAM5}[Action::kms:GenerateDataKey*]",
+        reason="Publishing to the KMS-encrypted alert topic needs a data key; SNS picks the variant. "
+        "The statement is limited to the platform key.",
+    ),
+    Exemption(
+        path=_DRIFT_POLICY,
+        rule=f"{_IAM5}[Resource::*]",
+        reason="Only X-Ray trace uploads (xray:PutTraceSegments/PutTelemetryRecords), which have no "
+        "resource-level permissions.",
+    ),
+    Exemption(
+        path=_DRIFT_POLICY,
+        rule=f"{_IAM5}[Resource::{_SAGEMAKER}:endpoint-config/*]",
+        reason="Read-only DescribeEndpointConfig: the endpoint's configuration gets a new name with every "
+        "deployment, so the function follows the endpoint (named exactly) to whichever config it uses.",
+    ),
+    Exemption(
+        path=_DRIFT_POLICY,
+        rule=f"{_IAM5}[Resource::{_SAGEMAKER}:model/*]",
+        reason="Read-only DescribeModel of the models the endpoint's current configuration names; model "
+        "names are chosen at each deployment.",
+    ),
+    Exemption(
+        path=_DRIFT_POLICY,
+        rule=f"{_IAM5}[Resource::{_SAGEMAKER}:model-package/{{prefix}}-models/*]",
+        reason="Read-only DescribeModelPackage, limited to the versions in this environment's model package "
+        "group (a variant's model may be created from a package).",
+    ),
+)
+
 _CDK_PROVIDER_FUNCTIONS = (
     "*/BucketNotificationsHandler*/Resource",
     "*/Custom::S3AutoDeleteObjectsCustomResourceProvider/Handler",
@@ -316,3 +361,13 @@ def _flatten(value: object) -> str:
             separator, parts = value["Fn::Join"]
             return str(separator).join(_flatten(part) for part in parts)
     return str(value)
+
+# --- monitoring stack: the drift check's function ----------------------------------------------------
+CHECKOV_SKIPS += (
+    Exemption(
+        path="Monitoring/DriftCheck/Function/Resource",
+        rule="CKV_AWS_117",
+        reason="The drift check only calls AWS APIs (S3, SageMaker, SSM, EventBridge, SNS) over TLS with "
+        "IAM auth and reaches no private resource; a VPC would add NAT gateways and cost, nothing else.",
+    ),
+)

@@ -6,7 +6,9 @@ from aws_cdk import Environment, Stage, Tags
 from constructs import Construct
 
 from config import EnvironmentConfig
+from config.endpoint_plan import endpoint_plan
 from stacks.compliance import apply_exemptions
+from stacks.monitoring_stack import MonitoringStack
 from stacks.storage_stack import StorageStack
 from stacks.training_stack import TrainingStack
 
@@ -36,10 +38,28 @@ class MlopsStage(Stage):
             stack_name=f"{config.resource_prefix}-training",
             description=f"mlops-sentiment {config.name}: model image, training, retraining and registry",
         )
+        # --- monitoring: drift check, alarms, dashboard, budget -------------------------------------
+        self.monitoring = MonitoringStack(
+            self,
+            "Monitoring",
+            config=config,
+            storage=self.storage,
+            endpoint=endpoint_plan(config),
+            # Keyed by each function's Powertools service name (the dimension of its metrics).
+            functions={
+                "preprocess": self.training.preprocess,
+                "retrain": self.training.retrain,
+                "register-model": self.training.register,
+            },
+            retrain_function=self.training.retrain,
+            model_package_arn_pattern=self.training.model_package_group.package_arn_pattern,
+            stack_name=f"{config.resource_prefix}-monitoring",
+            description=f"mlops-sentiment {config.name}: drift check, alarms, dashboard and budget",
+        )
         for key, value in config.cost_allocation_tags.items():
             Tags.of(self).add(key, value)
         apply_exemptions(self, resource_prefix=config.resource_prefix, job_name_prefix=config.job_name_prefix)
 
     @property
     def stacks(self) -> list:
-        return [self.storage, self.training]
+        return [self.storage, self.training, self.monitoring]

@@ -92,4 +92,6 @@ class StorageStack(Stack):
             encryption_key=self.key,
             display_name=f"{config.resource_prefix} alerts",
             emails=config.alerts.emails,
+            # The daily cost budget (monitoring stack) notifies this topic.
+            service_publishers=["budgets.amazonaws.com"],
         ).topic

@@ -20,7 +20,8 @@ SCHEDULE_SOURCE = "aws.events"
 SCHEDULE_DETAIL_TYPE = "Scheduled Event"
 DRIFT_SOURCE = contract_events.EVENT_SOURCE
 DRIFT_DETAIL_TYPE = contract_events.DRIFT_DETAIL_TYPE
-_KIND_IN_NAME = {"schedule": "sched", "drift": "drift", "manual": "manual"}
+ACCURACY_DETAIL_TYPE = contract_events.ACCURACY_DETAIL_TYPE
+_KIND_IN_NAME = {"schedule": "sched", "drift": "drift", "accuracy": "acc", "manual": "manual"}
 _MAX_REASON_CHARS = 256
 
 
@@ -30,7 +31,7 @@ class MalformedEventError(ValueError):
 
 @dataclass(frozen=True)
 class Trigger:
-    kind: str  # schedule | drift | manual
+    kind: str  # schedule | drift | accuracy | manual
     reason: str
     identity: str
     requested_by: str
@@ -86,6 +87,40 @@ def _drift(event: dict[str, Any], environment: str) -> Trigger:
     )
 
 
+def _accuracy(event: dict[str, Any], environment: str) -> Trigger:
+    """Live accuracy (ground truth joined with captured predictions) fell below the threshold."""
+    event_id = _required_text(event, "id", "accuracy event")
+    detail = event.get("detail")
+    if not isinstance(detail, dict):
+        raise MalformedEventError("accuracy event: 'detail' must be an object")
+    event_environment = _required_text(detail, "environment", "accuracy event detail")
+    if event_environment != environment:
+        raise MalformedEventError(
+            f"accuracy event for environment {event_environment!r} reached the {environment!r} function"
+        )
+    accuracy = _number(detail, "accuracy", "accuracy event detail")
+    threshold = _number(detail, "threshold", "accuracy event detail")
+    labelled = _number(detail, "labelled_requests", "accuracy event detail")
+    endpoint = _required_text(detail, "endpoint_name", "accuracy event detail")
+    variant = _required_text(detail, "variant", "accuracy event detail")
+    return Trigger(
+        kind="accuracy",
+        reason=(
+            f"live accuracy {accuracy:.4g} under threshold {threshold:.4g} "
+            f"on {endpoint}/{variant} ({labelled:.0f} labelled requests)"
+        ),
+        identity=f"event:{event_id}",
+        requested_by="drift-check",
+        details={
+            "accuracy": accuracy,
+            "threshold": threshold,
+            "labelled_requests": int(labelled),
+            "endpoint_name": endpoint,
+            "variant": variant,
+        },
+    )
+
+
 def _manual(event: dict[str, Any], request_id: str) -> Trigger:
     reason = _required_text(event, "reason", "direct invocation")
     requested_by = event.get("requested_by", "unknown")
@@ -102,7 +137,8 @@ def _manual(event: dict[str, Any], request_id: str) -> Trigger:
 
 
 def parse_trigger(event: object, *, environment: str, request_id: str) -> Trigger:
-    """Read a Scheduled Event, a Model Drift Detected event or ``{"reason": .., "requested_by": ..}``."""
+    """Read a Scheduled Event, a Model Drift Detected or Model Accuracy Degraded event, or
+    ``{"reason": .., "requested_by": ..}``."""
     if not isinstance(event, dict):
         raise MalformedEventError(f"event must be a JSON object, got {type(event).__name__}")
     source, detail_type = event.get("source"), event.get("detail-type")
@@ -110,11 +146,13 @@ def parse_trigger(event: object, *, environment: str, request_id: str) -> Trigge
         return _schedule(event)
     if source == DRIFT_SOURCE and detail_type == DRIFT_DETAIL_TYPE:
         return _drift(event, environment)
+    if source == DRIFT_SOURCE and detail_type == ACCURACY_DETAIL_TYPE:
+        return _accuracy(event, environment)
     if source is None and detail_type is None and "reason" in event:
         return _manual(event, request_id)
     raise MalformedEventError(
         f"unsupported event (source={source!r}, detail-type={detail_type!r}); expected a Scheduled Event, "
-        f"a '{DRIFT_DETAIL_TYPE}' event or a direct invocation with a 'reason'"
+        f"a '{DRIFT_DETAIL_TYPE}' or '{ACCURACY_DETAIL_TYPE}' event or a direct invocation with a 'reason'"
     )
 
 

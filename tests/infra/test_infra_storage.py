@@ -162,7 +162,11 @@ def test_key_lets_alarm_and_event_services_publish_encrypted_alerts(synth, resou
     (key,) = resources_of_type(synth.template(stage, "Storage"), "AWS::KMS::Key").values()
     statements = key["Properties"]["KeyPolicy"]["Statement"]
     publishing = next(s for s in statements if s.get("Sid") == "AllowAlertPublishingServices")
-    assert sorted(publishing["Principal"]["Service"]) == ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+    assert sorted(publishing["Principal"]["Service"]) == [
+        "budgets.amazonaws.com",  # the daily cost budget of the monitoring stack
+        "cloudwatch.amazonaws.com",
+        "events.amazonaws.com",
+    ]
     assert sorted(publishing["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
 
 
