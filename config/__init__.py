@@ -1,6 +1,7 @@
 """Typed, validated configuration of every environment (the one place users edit)."""
 
 from config.loader import ConfigError, load_environments
+from config.serving import ScheduledCapacity, ServingSettings
 from config.settings import (
     AlertSettings,
     EnvironmentConfig,
@@ -12,6 +13,8 @@ __all__ = [
     "AlertSettings",
     "ConfigError",
     "EnvironmentConfig",
+    "ScheduledCapacity",
+    "ServingSettings",
     "StorageSettings",
     "TrainingSettings",
     "load_environments",

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 
+from config.serving import ServingSettings
 from mlops_contracts import naming
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -114,6 +115,7 @@ class EnvironmentConfig:
     storage: StorageSettings = field(default_factory=StorageSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     training: TrainingSettings = field(default_factory=TrainingSettings)
+    serving: ServingSettings = field(default_factory=ServingSettings)
 
     @property
     def project(self) -> str:
@@ -161,6 +163,7 @@ class EnvironmentConfig:
         found += self.storage.problems(f"{path}.storage")
         found += self.alerts.problems(f"{path}.alerts")
         found += self.training.problems(f"{path}.training")
+        found += self.serving.problems(f"{path}.serving")
         return found
 
 
