@@ -46,7 +46,7 @@ def record(inference_id: str | None, answer: object, *, base64_output: bool = Fa
 
 
 def capture(fleet, variant: str, total: int, correct: int) -> dict[str, int]:
-    """``total`` single-text requests of which ``correct`` match the label, plus requests that must not count."""
+    """``total`` single-text requests, ``correct`` of them right, plus requests that must not count."""
     labels, lines = {}, []
     for index in range(total):
         inference_id = f"{variant}-{index}"
