@@ -8,6 +8,7 @@ CreateEndpointConfig, UpdateEndpointWeightsAndCapacities, DescribeEndpoint, ...)
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -234,6 +235,70 @@ def fleet(monkeypatch: pytest.MonkeyPatch) -> Iterator[Fleet]:
         yield Fleet(ssm, s3, sns, sqs, FleetClient(sagemaker), packages, queue_url)
 
 
+CAPTURE = "data-capture/mlops-sentiment-dev-endpoint/{variant}/2025/06/02/10/capture-{n}.jsonl"
+LATENCY_US = {"champion": (12000.0, 25000.0, 61000.0), "challenger": (9000.0, 20000.0, 48000.0)}
+COUNTS = {"champion": (900.0, 3.0, 6.0), "challenger": (100.0, 1.0, 0.0)}
+
+
+def record(inference_id: str | None, answer: object, *, base64_output: bool = False) -> str:
+    data = json.dumps(answer)
+    output = {"observedContentType": "application/json", "mode": "OUTPUT", "data": data, "encoding": "JSON"}
+    if base64_output:
+        output.update(data=base64.b64encode(data.encode()).decode(), encoding="BASE64")
+    metadata = {"eventId": "e", "inferenceTime": "2025-06-02T10:00:00Z"}
+    if inference_id:
+        metadata["inferenceId"] = inference_id
+    return json.dumps(
+        {
+            "captureData": {
+                "endpointInput": {
+                    "observedContentType": "application/json",
+                    "data": '"x"',
+                    "encoding": "JSON",
+                },
+                "endpointOutput": output,
+            },
+            "eventMetadata": metadata,
+            "eventVersion": "0",
+        }
+    )
+
+
+def capture(fleet, variant: str, total: int, correct: int) -> dict[str, int]:
+    """``total`` single-text requests, ``correct`` of them right, plus requests that must not count."""
+    labels, lines = {}, []
+    for index in range(total):
+        inference_id = f"{variant}-{index}"
+        truth = index % 2
+        predicted = truth if index < correct else 1 - truth
+        lines.append(
+            record(
+                inference_id,
+                {"label": ["negative", "positive"][predicted], "probability": 0.9, "model_version": "v"},
+                base64_output=index == 0,
+            )
+        )
+        labels[inference_id] = truth
+    lines.append(record(f"{variant}-batch", [{"label": "positive"}, {"label": "negative"}]))  # two texts
+    lines.append(record(None, {"label": "positive"}))  # no inference id
+    labels[f"{variant}-batch"] = 1
+    fleet.s3.put_object(
+        Bucket="data-dev", Key=CAPTURE.format(variant=variant, n=1), Body="\n".join(lines).encode()
+    )
+    return labels
+
+
+def metric_response() -> dict:
+    results = []
+    for index, variant in enumerate(("champion", "challenger")):
+        values = (*COUNTS[variant], *LATENCY_US[variant])
+        for offset, value in enumerate(values):
+            results.append(
+                {"Id": f"m{index}_{index * 6 + offset}", "Values": [value], "StatusCode": "Complete"}
+            )
+    return {"MetricDataResults": results}
+
+
 @pytest.fixture
 def kit() -> Any:
     from types import SimpleNamespace
@@ -242,6 +307,8 @@ def kit() -> Any:
 
     return SimpleNamespace(
         put_state=put_state,
+        capture=capture,
+        metric_response=metric_response,
         create_endpoint=create_endpoint,
         add_package=add_package,
         config=lambda name: {env.name: env for env in load_environments({})}[name],

@@ -6,7 +6,6 @@ call answered by a botocore Stubber here; captured requests, labels and the regi
 
 from __future__ import annotations
 
-import base64
 import json
 
 import boto3
@@ -15,69 +14,6 @@ from botocore.stub import ANY, Stubber
 
 from ops_cli.ab_stats import compare
 from ops_cli.cli import main
-
-CAPTURE = "data-capture/mlops-sentiment-dev-endpoint/{variant}/2025/06/02/10/capture-{n}.jsonl"
-LATENCY_US = {"champion": (12000.0, 25000.0, 61000.0), "challenger": (9000.0, 20000.0, 48000.0)}
-COUNTS = {"champion": (900.0, 3.0, 6.0), "challenger": (100.0, 1.0, 0.0)}
-
-
-def record(inference_id: str | None, answer: object, *, base64_output: bool = False) -> str:
-    data = json.dumps(answer)
-    output = {"observedContentType": "application/json", "mode": "OUTPUT", "data": data, "encoding": "JSON"}
-    if base64_output:
-        output.update(data=base64.b64encode(data.encode()).decode(), encoding="BASE64")
-    metadata = {"eventId": "e", "inferenceTime": "2025-06-02T10:00:00Z"}
-    if inference_id:
-        metadata["inferenceId"] = inference_id
-    return json.dumps(
-        {
-            "captureData": {
-                "endpointInput": {
-                    "observedContentType": "application/json",
-                    "data": '"x"',
-                    "encoding": "JSON",
-                },
-                "endpointOutput": output,
-            },
-            "eventMetadata": metadata,
-            "eventVersion": "0",
-        }
-    )
-
-
-def capture(fleet, variant: str, total: int, correct: int) -> dict[str, int]:
-    """``total`` single-text requests, ``correct`` of them right, plus requests that must not count."""
-    labels, lines = {}, []
-    for index in range(total):
-        inference_id = f"{variant}-{index}"
-        truth = index % 2
-        predicted = truth if index < correct else 1 - truth
-        lines.append(
-            record(
-                inference_id,
-                {"label": ["negative", "positive"][predicted], "probability": 0.9, "model_version": "v"},
-                base64_output=index == 0,
-            )
-        )
-        labels[inference_id] = truth
-    lines.append(record(f"{variant}-batch", [{"label": "positive"}, {"label": "negative"}]))  # two texts
-    lines.append(record(None, {"label": "positive"}))  # no inference id
-    labels[f"{variant}-batch"] = 1
-    fleet.s3.put_object(
-        Bucket="data-dev", Key=CAPTURE.format(variant=variant, n=1), Body="\n".join(lines).encode()
-    )
-    return labels
-
-
-def metric_response() -> dict:
-    results = []
-    for index, variant in enumerate(("champion", "challenger")):
-        values = (*COUNTS[variant], *LATENCY_US[variant])
-        for offset, value in enumerate(values):
-            results.append(
-                {"Id": f"m{index}_{index * 6 + offset}", "Values": [value], "StatusCode": "Complete"}
-            )
-    return {"MetricDataResults": results}
 
 
 @pytest.fixture
@@ -101,12 +37,12 @@ def cli(fleet, kit, tmp_path, capsys):
 
 
 def test_ab_report_joins_captured_requests_with_labels_and_converts_latency_to_ms(fleet, kit, cli, tmp_path):
-    labels = {**capture(fleet, "champion", 40, 30), **capture(fleet, "challenger", 40, 36)}
+    labels = {**kit.capture(fleet, "champion", 40, 30), **kit.capture(fleet, "challenger", 40, 36)}
     path = tmp_path / "labels.jsonl"
     path.write_text("\n".join(json.dumps({"inference_id": k, "label": v}) for k, v in labels.items()))
     cli.stubber.add_response(
         "get_metric_data",
-        metric_response(),
+        kit.metric_response(),
         {"MetricDataQueries": ANY, "StartTime": ANY, "EndTime": ANY},
     )
     code, out, err = cli("ab-report", "--labels", str(path), "--json")
@@ -128,13 +64,13 @@ def test_ab_report_joins_captured_requests_with_labels_and_converts_latency_to_m
 
 
 def test_ab_report_reads_labels_from_the_ground_truth_prefix(fleet, kit, cli):
-    labels = {**capture(fleet, "champion", 10, 5), **capture(fleet, "challenger", 10, 10)}
+    labels = {**kit.capture(fleet, "champion", 10, 5), **kit.capture(fleet, "challenger", 10, 10)}
     body = "\n".join(
         json.dumps({"inference_id": k, "label": ["negative", "positive"][v]}) for k, v in labels.items()
     )
     fleet.s3.put_object(Bucket="data-dev", Key="ground-truth/2025-06-02.jsonl", Body=body.encode())
     cli.stubber.add_response(
-        "get_metric_data", metric_response(), {"MetricDataQueries": ANY, "StartTime": ANY, "EndTime": ANY}
+        "get_metric_data", kit.metric_response(), {"MetricDataQueries": ANY, "StartTime": ANY, "EndTime": ANY}
     )
     code, out, _ = cli("ab-report")
     assert code == 0
