@@ -50,7 +50,8 @@ class EndpointVariantProps:
 
     name: str
     model_package_arn: str
-    initial_weight: float = 1.0
+    # A number, or a deploy-time string token (an SSM-typed CloudFormation parameter).
+    initial_weight: float | str = 1.0
     # None: the variant is not autoscaled (serverless, or a shadow variant).
     scaling: VariantScalingProps | None = field(default_factory=VariantScalingProps)
 

@@ -114,7 +114,8 @@ def endpoint_metrics(
 ) -> dict[str, dict[str, Any]]:
     """One GetMetricData call: sums over the window; ModelLatency percentiles converted to ms."""
     period = hours * 3600
-    queries, keys = [], []
+    queries: list[dict[str, Any]] = []
+    keys: list[tuple[str, str, str]] = []
     for index, variant in enumerate(variants):
         dimensions = [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}]
         for name, metric, stat in (
