@@ -211,7 +211,8 @@ class ServingStack(Stack):
         self.rollout_function = RuntimeFunction(
             self,
             "ServingRollout",
-            code=runtime_code(REPO_ROOT, model_code_paths=[]),
+            # Same selection as the training functions: one shared asset (the function needs no model_code).
+            code=runtime_code(REPO_ROOT, model_code_paths=["__init__.py", "data.py"]),
             handler="lambda_functions.serving_rollout.handler.lambda_handler",
             description="Rolls approved model packages out to the endpoint (guarded blue/green) and alerts",
             service_name="serving-rollout",
