@@ -54,6 +54,11 @@ synth: $(VENV)/.cdk-installed node_modules/.installed ## Synthesize every enviro
 	$(CDK) synth '**' --quiet --no-notices
 	@echo "Templates in cdk.out:"; ls cdk.out/assembly-*/*.template.json
 
+.PHONY: synth-with-models
+synth-with-models: $(VENV)/.cdk-installed node_modules/.installed ## Synthesize every environment as if model packages were approved (example ARNs, offline)
+	$(CDK) synth '**' --quiet --no-notices -c serving_example_models=true -o cdk.out.with-models
+	@echo "Templates in cdk.out.with-models:"; ls cdk.out.with-models/assembly-*/*.template.json
+
 .PHONY: test
 test: setup ## Run the whole test suite
 	$(PY) -m pytest

@@ -2,6 +2,7 @@
 
 from config.loader import ConfigError, load_environments
 from config.monitoring import MonitoringSettings
+from config.serving import ScheduledCapacity, ServingSettings
 from config.settings import (
     AlertSettings,
     EnvironmentConfig,
@@ -14,6 +15,8 @@ __all__ = [
     "ConfigError",
     "EnvironmentConfig",
     "MonitoringSettings",
+    "ScheduledCapacity",
+    "ServingSettings",
     "StorageSettings",
     "TrainingSettings",
     "load_environments",

@@ -1,8 +1,7 @@
 """What an environment's endpoint looks like, as monitoring and the cost estimate need to know it.
 
-The endpoint itself is configured by the serving settings (issue 8). Until they are merged this
-module holds each environment's plan; afterwards ``endpoint_plan`` maps the serving settings onto
-this shape, so alarms, dashboards and the cost estimate keep reading one source.
+The endpoint itself is configured by the serving settings (``config/serving.py``); ``endpoint_plan``
+maps them onto this shape, so alarms, dashboards and the cost estimate read the same source.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config.settings import EnvironmentConfig
-from mlops_contracts.serving import CHALLENGER_VARIANT, CHAMPION_VARIANT
+from mlops_contracts.serving import CHALLENGER, CHAMPION
 
 
 @dataclass(frozen=True)
@@ -39,22 +38,21 @@ class EndpointPlan:
         return not self.serverless
 
 
-def _two_variants(instance_type: str, champion_max: int) -> tuple[VariantPlan, ...]:
-    return (
-        VariantPlan(CHAMPION_VARIANT, instance_type, min_instances=1, max_instances=champion_max),
-        VariantPlan(CHALLENGER_VARIANT, instance_type, min_instances=1, max_instances=1),
-    )
-
-
-# Interim, until the serving settings land: dev on serverless (no always-on instance), staging and
-# prod with champion/challenger variants at their autoscaling minimum of one instance each.
-_PLANS: dict[str, EndpointPlan] = {
-    "dev": EndpointPlan(serverless=True, variants=(VariantPlan(CHAMPION_VARIANT, "serverless", 0, 0),)),
-    "staging": EndpointPlan(serverless=False, variants=_two_variants("ml.m5.large", champion_max=2)),
-    "prod": EndpointPlan(serverless=False, variants=_two_variants("ml.m5.large", champion_max=5)),
-}
-_DEFAULT = EndpointPlan(serverless=False, variants=_two_variants("ml.m5.large", champion_max=2))
-
-
 def endpoint_plan(config: EnvironmentConfig) -> EndpointPlan:
-    return _PLANS.get(config.name, _DEFAULT)
+    """The serving settings (config/serving.py), seen the way monitoring and the cost estimate need them."""
+    serving = config.serving
+    if serving.serverless:
+        return EndpointPlan(
+            serverless=True,
+            variants=(VariantPlan(CHAMPION, "serverless", 0, 0),),
+            serverless_memory_mb=serving.serverless_memory_mb,
+            serverless_max_concurrency=serving.serverless_max_concurrency,
+            capture_sampling_percent=0,
+        )
+    variants = tuple(
+        VariantPlan(name, serving.instance_type, serving.min_instances, serving.max_instances)
+        for name in (CHAMPION, CHALLENGER)
+    )
+    return EndpointPlan(
+        serverless=False, variants=variants, capture_sampling_percent=serving.capture_sampling_percent
+    )

@@ -6,6 +6,7 @@ Single settings can also be overridden per synth, without editing this file:
 ``cdk synth -c dev.training.instance_type=ml.m5.xlarge -c prod.alerts.emails=ops@example.com``.
 """
 
+from config.serving import ScheduledCapacity, ServingSettings
 from config.settings import AlertSettings, EnvironmentConfig, StorageSettings, TrainingSettings
 
 ENVIRONMENTS: tuple[EnvironmentConfig, ...] = (
@@ -29,6 +30,15 @@ ENVIRONMENTS: tuple[EnvironmentConfig, ...] = (
             min_f1=0.70,
             auto_approve=True,
         ),
+        serving=ServingSettings(
+            instance_type="ml.m5.large",
+            min_instances=1,
+            max_instances=1,
+            capture_sampling_percent=100,
+            # Short guardrails: dev is for trying rollouts, not for waiting on them.
+            rollout_wait_seconds=120,
+            rollout_baking_seconds=300,
+        ),
     ),
     EnvironmentConfig(
         name="staging",
@@ -41,6 +51,9 @@ ENVIRONMENTS: tuple[EnvironmentConfig, ...] = (
             min_accuracy=0.82,
             min_f1=0.82,
         ),
+        # Staging sees sporadic test traffic: serverless costs nothing while idle. One variant, no
+        # data capture (the serving stack's outputs say so).
+        serving=ServingSettings(serverless=True, serverless_memory_mb=2048, serverless_max_concurrency=5),
     ),
     EnvironmentConfig(
         name="prod",
@@ -55,6 +68,24 @@ ENVIRONMENTS: tuple[EnvironmentConfig, ...] = (
             schedule="cron(0 3 ? * MON *)",
             min_accuracy=0.84,
             min_f1=0.84,
+        ),
+        serving=ServingSettings(
+            instance_type="ml.m5.xlarge",
+            min_instances=1,
+            max_instances=5,
+            target_invocations_per_instance=300,
+            capture_sampling_percent=20,
+            rollout_traffic="CANARY",
+            rollout_step_percent=10,
+            rollout_wait_seconds=600,
+            rollout_baking_seconds=1800,
+            scheduled_capacity=(
+                # Off-peak nights (UTC): at most 2 instances; back to full range before the morning.
+                ScheduledCapacity(
+                    name="night", schedule="cron(0 22 * * ? *)", min_instances=1, max_instances=2
+                ),
+                ScheduledCapacity(name="day", schedule="cron(0 6 * * ? *)", min_instances=1, max_instances=5),
+            ),
         ),
     ),
 )

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 
 from config.monitoring import MonitoringSettings
+from config.serving import ServingSettings
 from mlops_contracts import naming
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -116,6 +117,7 @@ class EnvironmentConfig:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     training: TrainingSettings = field(default_factory=TrainingSettings)
     monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
+    serving: ServingSettings = field(default_factory=ServingSettings)
 
     @property
     def project(self) -> str:
@@ -164,6 +166,7 @@ class EnvironmentConfig:
         found += self.alerts.problems(f"{path}.alerts")
         found += self.training.problems(f"{path}.training")
         found += self.monitoring.problems(f"{path}.monitoring")
+        found += self.serving.problems(f"{path}.serving")
         return found
 
 

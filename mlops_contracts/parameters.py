@@ -35,3 +35,19 @@ def parameter_name(environment: str, key: str) -> str:
 # Written and read by the drift check only: when it last ran, its last retraining events, and the
 # labelled-request counts it is still accumulating (not published for the CLI).
 DRIFT_CHECK_STATE = "drift-check-state"
+
+# --- serving: the one source of truth for what each variant serves ------------------------------
+# Written by the approval function and the CLI, read by the serving stack at deploy time
+# (CloudFormation parameters of type AWS::SSM::Parameter::Value<String>) - see docs/serving.md.
+SERVING_MODEL_PACKAGE = "model-package-arn"
+SERVING_WEIGHT = "weight"
+SERVING_VARIANT_FIELDS = (SERVING_MODEL_PACKAGE, SERVING_WEIGHT)
+# The previous champion, so that `rollback` knows where to go back to.
+SERVING_PREVIOUS_CHAMPION = "serving/previous-champion/model-package-arn"
+# JSON written by the serving stack: how to build endpoint configs (same for Lambda and CLI).
+SERVING_SPEC = "serving/spec"
+
+
+def serving_variant_key(variant: str, field: str) -> str:
+    """``serving/<variant>/<field>``, e.g. ``serving/challenger/model-package-arn``."""
+    return f"serving/{variant}/{field}"

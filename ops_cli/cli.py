@@ -18,9 +18,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from model_code.hyperparameters import HyperparameterError
 from model_code.inference import write_predictions
 from ops_cli import cost, jobs, people
+from ops_cli import jobs, people, serving_commands
 from ops_cli.endpoint_client import EndpointError, invoke
 from ops_cli.settings import OpsError, load_settings
 from pipeline_core.registry import RegistryError
+from pipeline_core.serving_state import ServingError
 from pipeline_core.training_job import JobConfigError
 
 ClientFactory = Callable[..., Any]
@@ -83,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     texts.add_argument("--text", help="one text to classify")
     texts.add_argument("--input", help="file with one text per line, or - for stdin")
 
+    serving_commands.add_parsers(commands)
     for command in commands.choices.values():
         command.add_argument("--env", default="dev", help="environment name (default dev)")
 
@@ -105,6 +108,8 @@ def run(options: argparse.Namespace, client: ClientFactory) -> Any:
     if options.command == "cost":  # offline: configuration and the price table, no AWS call
         results = cost.estimates(options.env)
         return [result.to_dict() for result in results] if options.json else cost.format_table(results)
+    if options.command in serving_commands.COMMANDS:
+        return serving_commands.run(options, client)
     settings = load_settings(client("ssm"), options.env)
     if options.command == "train":
         return jobs.start_training(
@@ -131,7 +136,15 @@ def main(argv: list[str] | None = None, client: ClientFactory | None = None) -> 
     factory = client or boto3.session.Session().client
     try:
         output = run(options, factory)
-    except (OpsError, JobConfigError, RegistryError, HyperparameterError, EndpointError, ValueError) as error:
+    except (
+        OpsError,
+        JobConfigError,
+        RegistryError,
+        HyperparameterError,
+        EndpointError,
+        ServingError,
+        ValueError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except (ClientError, BotoCoreError) as error:

@@ -9,6 +9,8 @@ from config import EnvironmentConfig
 from config.endpoint_plan import endpoint_plan
 from stacks.compliance import apply_exemptions
 from stacks.monitoring_stack import MonitoringStack
+from stacks.serving_stack import EXAMPLE_MODELS_CONTEXT, ServingStack
+from stacks.serving_state_stack import ServingStateStack
 from stacks.storage_stack import StorageStack
 from stacks.training_stack import TrainingStack
 
@@ -38,6 +40,10 @@ class MlopsStage(Stage):
             stack_name=f"{config.resource_prefix}-training",
             description=f"mlops-sentiment {config.name}: model image, training, retraining and registry",
         )
+        self.serving_state: ServingStateStack | None = None
+        self.serving: ServingStack | None = None
+        if config.serving.enabled:
+            self._add_serving(config)
         # --- monitoring: drift check, alarms, dashboard, budget -------------------------------------
         self.monitoring = MonitoringStack(
             self,
@@ -60,6 +66,30 @@ class MlopsStage(Stage):
             Tags.of(self).add(key, value)
         apply_exemptions(self, resource_prefix=config.resource_prefix, job_name_prefix=config.job_name_prefix)
 
+    def _add_serving(self, config: EnvironmentConfig) -> None:
+        self.serving_state = ServingStateStack(
+            self,
+            "ServingState",
+            config=config,
+            stack_name=f"{config.resource_prefix}-serving-state",
+            description=f"mlops-sentiment {config.name}: which model each endpoint variant serves (SSM)",
+        )
+        example_models = str(self.node.try_get_context(EXAMPLE_MODELS_CONTEXT) or "").lower() == "true"
+        self.serving = ServingStack(
+            self,
+            "Serving",
+            config=config,
+            storage=self.storage,
+            image=self.training.image,
+            example_models=example_models,
+            stack_name=f"{config.resource_prefix}-serving",
+            description=f"mlops-sentiment {config.name}: A/B endpoint, autoscaling, guarded rollout, "
+            "approvals",
+        )
+        # The serving state must exist before CloudFormation resolves it for the serving stack.
+        self.serving.add_stack_dependency(self.serving_state)
+
     @property
     def stacks(self) -> list:
-        return [self.storage, self.training, self.monitoring]
+        optional = [stack for stack in (self.serving_state, self.serving) if stack is not None]
+        return [self.storage, self.training, *optional, self.monitoring]

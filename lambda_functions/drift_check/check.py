@@ -28,7 +28,7 @@ from lambda_functions.drift_check.scoring import MalformedCaptureError, VariantW
 from lambda_functions.drift_check.state import CheckState, load_state, save_state
 from mlops_contracts import events as contract_events
 from mlops_contracts import metrics as names
-from mlops_contracts.serving import CHAMPION_VARIANT
+from mlops_contracts.serving import CHAMPION
 
 # Files still being written in the last minute are left for the next run.
 SETTLE = timedelta(minutes=1)
@@ -296,7 +296,7 @@ def _check_accuracy(
         result.accuracy[variant] = entry
     # Retraining answers the champion's degradation; a poor challenger is the A/B analysis's call.
     for degraded in below:
-        if degraded["variant"] == CHAMPION_VARIANT or CHAMPION_VARIANT not in config.variants:
+        if degraded["variant"] == CHAMPION or CHAMPION not in config.variants:
             _maybe_retrain(
                 config, clients, state=state, now=now, result=result, kind="accuracy", detail=degraded
             )

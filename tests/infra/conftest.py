@@ -41,13 +41,25 @@ def cdk_context() -> dict:
 
 @pytest.fixture(scope="session")
 def synth(cdk_context: dict, tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
+    return _synthesize(cdk_context, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def synth_with_models(cdk_context: dict, tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
+    """The app as ``make synth-with-models`` builds it: every environment as if packages were approved."""
+    from stacks.serving_stack import EXAMPLE_MODELS_CONTEXT
+
+    return _synthesize({**cdk_context, EXAMPLE_MODELS_CONTEXT: "true"}, tmp_path_factory)
+
+
+def _synthesize(context: dict, tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
     from aws_cdk import App
 
     from config import load_environments
     from stacks.application import build_app
 
     outdir = tmp_path_factory.mktemp("cdk.out")
-    app = App(outdir=str(outdir), context=cdk_context)
+    app = App(outdir=str(outdir), context=context)
     environments = load_environments({}, default_account=TEST_ACCOUNT, default_region=TEST_REGION)
     stages = build_app(app, environments)
     validation_error = None

@@ -15,7 +15,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 from config import load_environments
 
 HASH = re.compile(r"[0-9a-f]{64}")
-STACKS = ["Storage", "Training", "Monitoring"]
+STACKS = ["Storage", "Training", "ServingState", "Serving", "Monitoring"]
 STAGES = [env.name for env in load_environments({})]
 
 
