@@ -30,15 +30,9 @@ ENVIRONMENTS: tuple[EnvironmentConfig, ...] = (
             min_f1=0.70,
             auto_approve=True,
         ),
-        serving=ServingSettings(
-            instance_type="ml.m5.large",
-            min_instances=1,
-            max_instances=1,
-            capture_sampling_percent=100,
-            # Short guardrails: dev is for trying rollouts, not for waiting on them.
-            rollout_wait_seconds=120,
-            rollout_baking_seconds=300,
-        ),
+        # A sandbox sees sporadic traffic: serverless costs nothing while idle (no always-on
+        # instance). One variant, no data capture, so no drift input (the stack's outputs say so).
+        serving=ServingSettings(serverless=True, serverless_memory_mb=2048, serverless_max_concurrency=5),
     ),
     EnvironmentConfig(
         name="staging",
@@ -51,9 +45,17 @@ ENVIRONMENTS: tuple[EnvironmentConfig, ...] = (
             min_accuracy=0.82,
             min_f1=0.82,
         ),
-        # Staging sees sporadic test traffic: serverless costs nothing while idle. One variant, no
-        # data capture (the serving stack's outputs say so).
-        serving=ServingSettings(serverless=True, serverless_memory_mb=2048, serverless_max_concurrency=5),
+        # Staging mirrors prod's shape (champion/challenger, capture, guarded rollout) at its smallest,
+        # so rollouts and the smoke test are tried on the real thing before prod.
+        serving=ServingSettings(
+            instance_type="ml.m5.large",
+            min_instances=1,
+            max_instances=1,
+            capture_sampling_percent=100,
+            # Short guardrails: staging is for trying rollouts, not for waiting on them.
+            rollout_wait_seconds=120,
+            rollout_baking_seconds=300,
+        ),
     ),
     EnvironmentConfig(
         name="prod",

@@ -240,11 +240,13 @@ def test_each_variant_autoscales_on_invocations_per_instance_within_configured_b
         ] == [(a.schedule, a.min_instances, a.max_instances) for a in config.scheduled_capacity]
 
 
-def test_prod_scales_down_at_night_and_dev_has_no_schedule():
+def test_prod_scales_down_at_night_staging_is_smallest_and_dev_has_no_always_on_instance():
     assert [a.name for a in ENVIRONMENTS["prod"].serving.scheduled_capacity] == ["night", "day"]
-    assert ENVIRONMENTS["dev"].serving.scheduled_capacity == ()
+    assert ENVIRONMENTS["staging"].serving.scheduled_capacity == ()
     assert (ENVIRONMENTS["prod"].serving.min_instances, ENVIRONMENTS["prod"].serving.max_instances) == (1, 5)
-    assert (ENVIRONMENTS["dev"].serving.min_instances, ENVIRONMENTS["dev"].serving.max_instances) == (1, 1)
+    staging = ENVIRONMENTS["staging"].serving
+    assert (staging.min_instances, staging.max_instances) == (1, 1)
+    assert ENVIRONMENTS["dev"].serving.serverless
 
 
 @pytest.mark.parametrize("stage", INSTANCE_STAGES)
