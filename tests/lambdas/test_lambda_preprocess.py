@@ -29,12 +29,26 @@ def preprocess_env(kit: Any, topic_arn: str) -> dict[str, str]:
     }
 
 
-def upload(aws: Any, kit: Any, key: str, body: bytes) -> dict[str, Any]:
-    aws.s3.put_object(Bucket=kit.DATA_BUCKET, Key=key, Body=body)
-    event = kit.load_event("s3_object_created.json", DATA_BUCKET=kit.DATA_BUCKET, OBJECT_KEY=key)
+def upload_event(aws: Any, kit: Any, key: str, body: bytes, *, event_key: str | None = None) -> dict[str, Any]:
+    """Put the object and return the EventBridge event S3 sends for it (with its version)."""
+    version = aws.s3.put_object(Bucket=kit.DATA_BUCKET, Key=key, Body=body)["VersionId"]
+    event = kit.load_event(
+        "s3_object_created.json",
+        DATA_BUCKET=kit.DATA_BUCKET,
+        OBJECT_KEY=event_key or key,
+        VERSION_ID=version,
+    )
     event["detail"]["object"]["size"] = len(body)
-    config = PreprocessConfig.from_env(preprocess_env(kit, aws.topic_arn))
+    return event
+
+
+def process(aws: Any, kit: Any, event: dict[str, Any], **env: str) -> dict[str, Any]:
+    config = PreprocessConfig.from_env({**preprocess_env(kit, aws.topic_arn), **env})
     return process_upload(parse_upload(event), config, s3=aws.s3, sns=aws.sns)
+
+
+def upload(aws: Any, kit: Any, key: str, body: bytes, **env: str) -> dict[str, Any]:
+    return process(aws, kit, upload_event(aws, kit, key, body), **env)
 
 
 def read(aws: Any, kit: Any, key: str) -> bytes:
@@ -170,12 +184,7 @@ def test_handler_rejects_a_malformed_event_without_raising(aws, kit, monkeypatch
 def test_handler_processes_an_upload(aws, kit, monkeypatch) -> None:
     for name, value in preprocess_env(kit, aws.topic_arn).items():
         monkeypatch.setenv(name, value)
-    body = messy_file()
-    aws.s3.put_object(Bucket=kit.DATA_BUCKET, Key="raw/my reviews.csv", Body=body)
     # EventBridge may carry the key URL-encoded; the function finds the object either way.
-    event = kit.load_event(
-        "s3_object_created.json", DATA_BUCKET=kit.DATA_BUCKET, OBJECT_KEY="raw/my+reviews.csv"
-    )
-    event["detail"]["object"]["size"] = len(body)
+    event = upload_event(aws, kit, "raw/my reviews.csv", messy_file(), event_key="raw/my+reviews.csv")
     result = preprocess_handler.lambda_handler(event, kit.context())
     assert result["status"] == "processed" and result["counts"]["accepted"] == 60
