@@ -29,7 +29,9 @@ def preprocess_env(kit: Any, topic_arn: str) -> dict[str, str]:
     }
 
 
-def upload_event(aws: Any, kit: Any, key: str, body: bytes, *, event_key: str | None = None) -> dict[str, Any]:
+def upload_event(
+    aws: Any, kit: Any, key: str, body: bytes, *, event_key: str | None = None
+) -> dict[str, Any]:
     """Put the object and return the EventBridge event S3 sends for it (with its version)."""
     version = aws.s3.put_object(Bucket=kit.DATA_BUCKET, Key=key, Body=body)["VersionId"]
     event = kit.load_event(
@@ -188,3 +190,143 @@ def test_handler_processes_an_upload(aws, kit, monkeypatch) -> None:
     event = upload_event(aws, kit, "raw/my reviews.csv", messy_file(), event_key="raw/my+reviews.csv")
     result = preprocess_handler.lambda_handler(event, kit.context())
     assert result["status"] == "processed" and result["counts"]["accepted"] == 60
+
+
+# --- failure paths (issue 7): each used to crash, lose rows silently or read the wrong data ----------
+
+
+def reviews_csv(count: int, *, width: int = 60) -> bytes:
+    """``count`` distinct reviews of about ``width`` bytes, both labels, with a header."""
+    lines = ["text,label"]
+    for i in range(count):
+        text = f"review {i} the film was {'great' if i % 2 else 'awful'} "
+        lines.append(f"{(text * (width // len(text) + 1))[:width].strip()},{i % 2}")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def get_object_calls(aws: Any) -> list[dict[str, Any]]:
+    """The GetObject requests the function makes (a botocore hook on the real client, moto answers)."""
+    calls: list[dict[str, Any]] = []
+    aws.s3.meta.events.register(
+        "before-call.s3.GetObject", lambda params, **_: calls.append(params["body"] or params["url_path"])
+    )
+    return calls
+
+
+def test_upload_over_the_limit_is_rejected_before_any_byte_is_read(aws, kit) -> None:
+    calls = get_object_calls(aws)
+    body = reviews_csv(2000)  # ~120 kB
+    _, record = rejection(aws, kit, "raw/big.csv", body)
+    assert record["reason"].startswith(f"upload is {len(body)} bytes, over the 100000-byte limit")
+    assert calls == []  # rejected from HeadObject's size
+    assert record["input"]["sha256"] is None and record["input"]["size"] == len(body)
+
+
+def test_memory_stays_below_the_upload_size(aws, kit) -> None:
+    """Before: the whole object, its decoded lines and every row lived in memory (~14x the upload)."""
+    import tracemalloc
+
+    body = reviews_csv(80_000)  # ~5 MB
+    event = upload_event(aws, kit, "raw/large.csv", body)
+    tracemalloc.start()
+    try:
+        result = process(aws, kit, event, MAX_INPUT_BYTES=str(len(body)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result["status"] == "processed" and result["counts"]["accepted"] == 80_000
+    # moto's in-process S3 holds copies of the body and of each uploaded part; the function itself
+    # holds a chunk, a row and the spools' in-memory buffers (see benchmarks/preprocess_memory.py).
+    assert peak < 3 * len(body), f"peak {peak / 1e6:.1f} MB for a {len(body) / 1e6:.1f} MB upload"
+
+
+def test_deeply_nested_json_line_rejects_that_row_only(aws, kit) -> None:
+    """Before: RecursionError escaped parse_records and the invocation crashed into the DLQ."""
+    good = "".join(json.dumps({"text": t, "label": lab}) + "\n" for t, lab in GOOD_REVIEWS)
+    nested = '{"text": ' + "[" * 100_000 + "\n"
+    huge_number = '{"text": "digits", "label": ' + "1" * 5000 + "}\n"
+    result = upload(aws, kit, "raw/nested.jsonl", (good + nested + huge_number).encode())
+    assert result["status"] == "processed" and result["counts"]["accepted"] == 60
+    rejected = csv_rows(read(aws, kit, result["prefix"] + "rejected.csv"))
+    assert [(row["line_number"], row["reason"]) for row in rejected] == [
+        ("61", "malformed JSON: nested too deeply"),
+        (
+            "62",
+            "malformed JSON: ValueError: Exceeds the limit (4300 digits) for integer string conversion: "
+            "value has 5000 digits; use sys.set_int_max_str_digits() to increase the limit",
+        ),
+    ]
+
+
+def test_long_csv_field_is_accepted_and_only_a_row_over_the_cap_is_rejected(aws, kit) -> None:
+    """Before: a field over csv's 131,072-character default rejected the whole upload."""
+    long_review = "a long and detailed review " * 10_000  # 270 kB
+    over_cap = "x" * (1024 * 1024 + 10)
+    body = messy_file() + f'"{long_review}",1\n"{over_cap}",0\n'.encode()
+    result = upload(aws, kit, "raw/long.csv", body, MAX_INPUT_BYTES="5000000")
+    assert result["status"] == "processed"
+    kept = parse_records(read(aws, kit, result["prefix"] + "train.csv")).rows
+    kept += parse_records(read(aws, kit, result["prefix"] + "validation.csv")).rows
+    assert long_review.strip() in {row.text for row in kept}
+    rejected = csv_rows(read(aws, kit, result["prefix"] + "rejected.csv"))
+    too_long = [row for row in rejected if row["reason"].startswith("row too long")]
+    assert len(too_long) == 1 and too_long[0]["line_number"] == str(messy_file().count(b"\n") + 2)
+    assert (
+        too_long[0]["reason"]
+        == f"row too long: {len(over_cap) + 2 + 2} bytes, over the 1048576-byte limit per row"
+    )
+
+
+def test_unclosed_quote_costs_one_row_not_every_later_row(aws, kit) -> None:
+    """Before: 2,000 rows became 1 'wrong column count' rejection and the counts still added up."""
+    lines = reviews_csv(2000).decode().splitlines()
+    lines[11] = '"an unclosed quote starts here,1'  # data row 11 of 2000
+    result = upload(aws, kit, "raw/quote.csv", ("\n".join(lines) + "\n").encode(), MAX_INPUT_BYTES="500000")
+    assert result["status"] == "processed"
+    assert result["counts"]["input_rows"] == 2000
+    assert result["counts"]["accepted"] == 1999 and result["counts"]["rejected"] == 1
+    (rejected,) = csv_rows(read(aws, kit, result["prefix"] + "rejected.csv"))
+    assert rejected["line_number"] == "12"
+    assert rejected["reason"].startswith("unclosed quote: the quoted field starting on line 12")
+    assert rejected["raw"] == '"an unclosed quote starts here,1'
+
+
+def test_unclosed_quote_among_quoted_rows_is_not_merged_into_the_next_row(aws, kit) -> None:
+    body = b'text,label\n"fine one",1\n"no closing quote,0\n"next review",1\n' + b"".join(
+        f'"review {i} {"good" if i % 2 else "bad"}",{i % 2}\n'.encode() for i in range(40)
+    )
+    result = upload(aws, kit, "raw/quoted.csv", body)
+    kept = parse_records(read(aws, kit, result["prefix"] + "train.csv")).rows
+    kept += parse_records(read(aws, kit, result["prefix"] + "validation.csv")).rows
+    assert ("next review", 1) in {(row.text, row.label) for row in kept}
+    assert not any("no closing quote" in row.text for row in kept)
+    assert result["counts"]["accepted"] == 42 and result["counts"]["rejected"] == 1
+
+
+def test_cp1252_upload_is_rejected_as_a_whole_with_its_encoding(aws, kit) -> None:
+    """Before: every accented row was rejected one by one and the rest became a data version."""
+    texts = [f"{'très bon' if i % 3 == 0 else 'good'} film number {i}" for i in range(60)]
+    body = ("text,label\n" + "".join(f"{t},{i % 2}\n" for i, t in enumerate(texts))).encode("cp1252")
+    _, record = rejection(aws, kit, "raw/windows.csv", body)
+    assert record["reason"].startswith("not UTF-8 text: 20 of 61 lines are not valid UTF-8")
+    assert "looks like Windows-1252 (cp1252)" in record["reason"]
+    assert record["rejected_rows"] == 20 and record["rejected_by_reason"] == {"not valid UTF-8": 20}
+
+
+def test_a_few_bad_bytes_in_a_utf8_upload_only_reject_those_rows(aws, kit) -> None:
+    good = "".join(f"très bon film {i},{i % 2}\n" for i in range(100)).encode()
+    body = b"text,label\n" + good + b"caf\xe9 one,1\ncaf\xe9 two,0\ncaf\xe9 three,1\n"
+    result = upload(aws, kit, "raw/mostly-fine.csv", body)
+    assert result["status"] == "processed"
+    assert result["counts"]["accepted"] == 100 and result["counts"]["rejected"] == 3
+
+
+def test_the_events_object_version_is_read_not_the_newest(aws, kit) -> None:
+    """Before: GetObject without VersionId processed whatever was uploaded last under the key."""
+    first = upload_event(aws, kit, "raw/reviews.csv", messy_file())
+    upload_event(aws, kit, "raw/reviews.csv", reviews_csv(500))  # a second upload to the same key
+    result = process(aws, kit, first)
+    assert result["counts"]["input_rows"] == 67  # the first upload's rows, not the second's 500
+    manifest = json.loads(read(aws, kit, result["prefix"] + "manifest.json"))
+    assert manifest["input"]["version_id"] == first["detail"]["object"]["version-id"]
+    assert manifest["input"]["sha256"] == hashlib.sha256(messy_file()).hexdigest()
