@@ -29,7 +29,7 @@ from pathlib import Path
 from model_code.data import LabeledText, RowAt
 
 _BATCH_ROWS = 10_000  # rows per executemany: amortizes the call, a few MB at most
-_SQLITE_CACHE_KIB = 8 * 1024  # page cache and sorter memory before SQLite spills to its files
+_SQLITE_CACHE_KIB = 2 * 1024  # page cache and sorter memory before SQLite spills to its files
 
 
 @dataclass(frozen=True)

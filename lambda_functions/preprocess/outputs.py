@@ -23,7 +23,7 @@ from model_code.data import LabeledText
 
 ROW_COLUMNS = list(layout.DATA_COLUMNS)  # ``text,label``: the columns training reads by default
 REJECTED_COLUMNS = ["line_number", "reason", "raw"]
-_SPOOL_MEMORY_BYTES = 4 * 1024 * 1024
+_SPOOL_MEMORY_BYTES = 1024 * 1024  # beyond this a spool is a file in the work directory
 # Two 8 MiB parts in flight: bounded memory, still a few parts per second.
 _TRANSFER = TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=2)
 

@@ -18,6 +18,7 @@ that have one.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -42,7 +43,7 @@ class UploadRejectedError(ValueError):
 
 
 @dataclass
-class _Run:
+class UploadRun:
     """What is known about the upload so far: the rejection record reports it whatever step failed."""
 
     workdir: Path
@@ -103,11 +104,10 @@ class _Counts:
     blank_lines: int = 0
 
 
-def _first_pass(run: _Run, fmt: str, dedup: Deduplicator) -> _Counts:
+def _first_pass(chunks: Iterable[bytes], fmt: str, run: UploadRun, dedup: Deduplicator) -> _Counts:
     """Read and parse the upload; usable rows go to ``dedup``, parse rejections to the rejected spool."""
-    assert run.obj is not None and run.reader is not None
     counts = _Counts()
-    lines = LineReader(run.reader)
+    lines = LineReader(chunks)
     try:
         for record in iter_records(lines, fmt=fmt):
             if isinstance(record, RowAt):
@@ -128,11 +128,19 @@ def _first_pass(run: _Run, fmt: str, dedup: Deduplicator) -> _Counts:
     return counts
 
 
-def _build(upload: Upload, config: PreprocessConfig, run: _Run, fmt: str, s3: Any) -> dict[str, Any]:
+@dataclass
+class Cleaned:
+    train: CsvSpool
+    validation: CsvSpool
+    counts: _Counts
+
+
+def clean_upload(chunks: Iterable[bytes], fmt: str, validation_fraction: float, run: UploadRun) -> Cleaned:
+    """The upload's bytes -> spooled train/validation CSVs (rejections go to ``run``); no AWS calls."""
     train = CsvSpool(run.workdir, outputs.ROW_COLUMNS)
     validation = CsvSpool(run.workdir, outputs.ROW_COLUMNS)
-    with Deduplicator(run.workdir, config.validation_fraction) as dedup:
-        counts = _first_pass(run, fmt, dedup)
+    with Deduplicator(run.workdir, validation_fraction) as dedup:
+        counts = _first_pass(chunks, fmt, run, dedup)
         for result in dedup.results():
             if isinstance(result, Kept):
                 outputs.write_row(validation if result.validation else train, result.row)
@@ -149,7 +157,14 @@ def _build(upload: Upload, config: PreprocessConfig, run: _Run, fmt: str, s3: An
             f"too few usable rows to train: {train.rows} train rows, {validation.rows} validation rows "
             "(need both labels in train and at least one validation row)"
         )
+    return Cleaned(train, validation, counts)
 
+
+def _build(upload: Upload, config: PreprocessConfig, run: UploadRun, fmt: str, s3: Any) -> dict[str, Any]:
+    assert run.reader is not None
+    cleaned = clean_upload(run.reader, fmt, config.validation_fraction, run)
+    train, validation, counts = cleaned.train, cleaned.validation, cleaned.counts
+    accepted = train.rows + validation.rows
     rejected = run.rejected or CsvSpool(run.workdir, outputs.REJECTED_COLUMNS)
     files = {
         layout.TRAIN_NAME: train,
@@ -205,7 +220,7 @@ def _relative_key(key: str, config: PreprocessConfig) -> str:
 
 
 def _reject_upload(
-    *, s3: Any, sns: Any, config: PreprocessConfig, upload: Upload, run: _Run, reason: str
+    *, s3: Any, sns: Any, config: PreprocessConfig, upload: Upload, run: UploadRun, reason: str
 ) -> dict[str, Any]:
     base = f"{config.rejected_prefix}{_relative_key(run.key, config)}"
     record: dict[str, Any] = {
@@ -243,7 +258,7 @@ def process_upload(upload: Upload, config: PreprocessConfig, *, s3: Any, sns: An
 
     # /tmp: Lambda's ephemeral storage holds the spools; removed when the upload is done.
     with tempfile.TemporaryDirectory(prefix="preprocess-") as workdir:
-        run = _Run(workdir=Path(workdir), key=upload.key)
+        run = UploadRun(workdir=Path(workdir), key=upload.key)
         try:
             fmt = _file_format(upload.key)
             run.obj = locate(s3, upload)
