@@ -238,7 +238,7 @@ def fail_once(client: Any, operation: str, code: str = "ThrottlingException") ->
     def hook(**_: Any) -> None:
         if not failures:
             failures.append(operation)
-            raise ClientError({"Error": {"Code": code, "Message": "Rate exceeded"}}, operation)
+            raise ClientError({"Error": {"Code": code, "Message": f"simulated {code}"}}, operation)
 
     event_name = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
     client.meta.events.register(event_name, hook)
