@@ -173,7 +173,7 @@ def test_line_reader_gives_the_same_lines_whatever_the_chunk_boundaries():
     expected = [(line.number, line.text, line.size) for line in LineReader([data])]
     assert [text for _, text, _ in expected] == [
         "text,label",
-        "café",
+        "café,1",
         "",
         "long line here,0",
         "no newline at end",
