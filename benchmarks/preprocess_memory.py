@@ -2,7 +2,8 @@
 
 moto_server runs as its own process on 127.0.0.1 (as S3 is outside the Lambda), so the numbers are
 the function's own: each upload is processed in a fresh worker process that reports its peak
-resident set (``ru_maxrss``) and the resident set after imports (the baseline every run pays).
+resident set (``ru_maxrss``), the resident set after imports (the baseline every run pays), its
+CPU seconds and the peak bytes in its temporary directory (Lambda's ephemeral /tmp, "disk MB").
 
     .venv/bin/python benchmarks/preprocess_memory.py                      # 4, 32 and 128 MB
     .venv/bin/python benchmarks/preprocess_memory.py --sizes 4 32 --code /path/to/other/checkout
@@ -23,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -91,6 +93,37 @@ def aws_environment(endpoint: str) -> dict[str, str]:
     }
 
 
+class DiskWatch:
+    """Samples the bytes under a directory twice a second: the ephemeral storage the run needs."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _used(self) -> int:
+        total = 0
+        for path in self.directory.rglob("*"):
+            try:
+                total += path.stat().st_size if path.is_file() else 0
+            except OSError:
+                continue  # removed while we looked
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self.peak_bytes = max(self.peak_bytes, self._used())
+
+    def __enter__(self) -> DiskWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def worker(args: argparse.Namespace) -> None:
     """In a fresh process: import the function (baseline), process one upload, report the peak."""
     sys.path.insert(0, str(args.code))
@@ -110,8 +143,10 @@ def worker(args: argparse.Namespace) -> None:
         {"DATA_BUCKET": BUCKET, "ALERT_TOPIC_ARN": topic, "MAX_INPUT_BYTES": str(200 * MIB)}
     )
     baseline_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    disk = DiskWatch(Path(tempfile.gettempdir()))  # TMPDIR: the function's /tmp
     started = time.perf_counter()
-    result = process_upload(parse_upload(event), config, s3=s3, sns=sns)
+    with disk:
+        result = process_upload(parse_upload(event), config, s3=s3, sns=sns)
     elapsed = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     peak_kib = usage.ru_maxrss
@@ -126,6 +161,7 @@ def worker(args: argparse.Namespace) -> None:
                 "seconds": elapsed,
                 # CPU of the function alone; the rest of the wall time is spent waiting on moto_server.
                 "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                "tmp_peak_mb": disk.peak_bytes / MIB,
             }
         )
     )
@@ -155,9 +191,11 @@ def measure(args: argparse.Namespace) -> None:
         print(f"code: {args.code}", flush=True)
         print(
             f"{'input MB':>9} {'rows':>9} {'baseline MB':>12} {'peak MB':>8} {'peak-baseline':>14} "
-            f"{'per input MB':>13} {'seconds':>8} {'cpu s':>7}  status"
+            f"{'per input MB':>13} {'seconds':>8} {'cpu s':>7} {'disk MB':>8}  status"
         )
         with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "function-tmp").mkdir()
+            env["TMPDIR"] = str(Path(tmp) / "function-tmp")  # the worker's /tmp, watched by DiskWatch
             for size_mb in args.sizes:
                 path = Path(tmp) / f"upload-{size_mb}.csv"
                 rows = generate(path, int(size_mb * MIB))
@@ -181,8 +219,8 @@ def measure(args: argparse.Namespace) -> None:
                 print(
                     f"{actual_mb:9.1f} {rows:9d} {report['baseline_mb']:12.1f} {report['peak_mb']:8.1f} "
                     f"{grown:14.1f} {grown / actual_mb:13.2f} {report['seconds']:8.1f} "
-                    f"{report.get('cpu_seconds', 0):7.1f}  {report['status']}"
-                    + (f" ({report['reason']})" if report.get("reason") else ""),
+                    f"{report.get('cpu_seconds', 0):7.1f} {report.get('tmp_peak_mb', 0):8.1f}  "
+                    f"{report['status']}" + (f" ({report['reason']})" if report.get("reason") else ""),
                     flush=True,
                 )
     finally:
