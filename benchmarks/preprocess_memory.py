@@ -103,12 +103,21 @@ class DiskWatch:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _used(self) -> int:
+        """Named files under the directory plus open files already unlinked there (TemporaryFile,
+        SQLite's sort files), which take space until closed but no longer have a name."""
         total = 0
         for path in self.directory.rglob("*"):
             try:
                 total += path.stat().st_size if path.is_file() else 0
             except OSError:
                 continue  # removed while we looked
+        for fd in Path("/proc/self/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+                if target.startswith(str(self.directory)) and target.endswith("(deleted)"):
+                    total += fd.stat().st_size
+            except OSError:
+                continue
         return total
 
     def _run(self) -> None:
