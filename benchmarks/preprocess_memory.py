@@ -234,7 +234,11 @@ def measure(args: argparse.Namespace) -> None:
                 )
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()  # busy with a large request
+            server.wait()
 
 
 def main() -> None:
