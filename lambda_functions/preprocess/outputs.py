@@ -25,10 +25,10 @@ ROW_COLUMNS = list(layout.DATA_COLUMNS)  # ``text,label``: the columns training 
 REJECTED_COLUMNS = ["line_number", "reason", "raw"]
 _SPOOL_MEMORY_BYTES = 1024 * 1024  # beyond this a spool is a file in the work directory
 # Two 8 MiB parts in flight and two read ahead: bounded memory (the default reads 10 parts ahead,
-# 80 MiB, measured as +48 MB peak on a 128 MB upload), still a few parts per second.
-_TRANSFER = TransferConfig(
-    multipart_chunksize=8 * 1024 * 1024, max_concurrency=2, max_in_memory_upload_chunks=2
-)
+# 80 MiB), still a few parts per second. boto3's TransferConfig takes the read-ahead only as an
+# attribute of s3transfer's config, not as an argument.
+_TRANSFER = TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=2)
+_TRANSFER.max_in_memory_upload_chunks = 2
 
 
 class CsvSpool:
