@@ -8,6 +8,12 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 CDK := node_modules/.bin/cdk
 ENV ?= dev
+# Recorded on training jobs (-c git_sha); CI checks out a commit, so HEAD is what is deployed.
+GIT_SHA ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+# Extra flags for cdk deploy, e.g. CDK_DEPLOY_FLAGS="--require-approval never" in CI.
+CDK_DEPLOY_FLAGS ?=
+WORKFLOWS := .github/workflows
+BANDIT_PATHS := app.py config constructs_lib stacks mlops_contracts pipeline_core model_code lambda_functions ops_cli benchmarks
 RUNTIME_REQUIREMENTS := model_code/requirements.txt lambda_functions/requirements.txt ops_cli/requirements.txt
 
 # jsii prints an end-of-life banner on every run under Node 20; the CDK still works there.
@@ -53,10 +59,23 @@ test: setup ## Run the whole test suite
 	$(PY) -m pytest
 
 .PHONY: lint
-lint: $(VENV)/.dev-installed ## ruff (lint + format check) and mypy
+lint: $(VENV)/.dev-installed ## ruff (lint + format check), mypy, bandit and the workflow linters
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy config constructs_lib stacks mlops_contracts pipeline_core model_code lambda_functions ops_cli app.py
+	$(VENV)/bin/bandit --quiet -c pyproject.toml -r $(BANDIT_PATHS)
+	$(MAKE) --no-print-directory lint-workflows
+
+.PHONY: lint-workflows
+lint-workflows: $(VENV)/.dev-installed ## zizmor and jactionlint (with shellcheck) over .github/workflows, offline
+	$(VENV)/bin/zizmor --offline --no-progress $(WORKFLOWS)
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/jactionlint --no-online $(WORKFLOWS)/*.yml
+
+.PHONY: scan
+scan: .venv-checkov/.installed $(VENV)/.dev-installed ## checkov over the templates in cdk.out (run make synth first), hadolint over the Dockerfile
+	@ls cdk.out/assembly-*/*.template.json >/dev/null || { echo "no templates in cdk.out: run make synth first"; exit 1; }
+	.venv-checkov/bin/checkov --directory cdk.out --framework cloudformation --compact --quiet --skip-download
+	$(VENV)/bin/hadolint model_code/Dockerfile
 
 .PHONY: format
 format: $(VENV)/.dev-installed ## Format and auto-fix with ruff
@@ -71,6 +90,10 @@ snapshot-update: setup ## Accept the current templates as the new snapshots (rev
 bench-accuracy: $(VENV)/.dev-installed ## Train on ../shared/data SST-2, print dev accuracy, train time, predict latency
 	$(PY) benchmarks/accuracy_benchmark.py
 
+.PHONY: bench-model-speed
+bench-model-speed: $(VENV)/.dev-installed ## Model of before vs the default: train/inference CLIs on SST-2 + UCI, predict cost per batch size
+	$(PY) benchmarks/model_speed_benchmark.py
+
 .PHONY: bench-load
 bench-load: $(VENV)/.dev-installed ## Load-test the server against a gunicorn+Flask reference with wrk (apt-get install wrk)
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
@@ -83,7 +106,20 @@ bootstrap: $(VENV)/.cdk-installed node_modules/.installed ## cdk bootstrap the a
 
 .PHONY: deploy
 deploy: $(VENV)/.cdk-installed node_modules/.installed ## Deploy one environment: make deploy ENV=dev (builds the model image: needs Docker)
-	$(CDK) deploy '$(ENV)/*' -c environments=$(ENV) --no-notices
+	$(CDK) deploy '$(ENV)/*' -c environments=$(ENV) -c git_sha=$(GIT_SHA) --no-notices $(CDK_DEPLOY_FLAGS)
+
+.PHONY: smoke-test
+smoke-test: $(VENV)/.cdk-installed ## Smoke-test a deployed endpoint (make smoke-test ENV=staging) or a local server (URL=http://127.0.0.1:8080)
+	$(PIP) -r ops_cli/requirements.txt -c constraints.txt
+	$(PY) -m ops_cli.smoke_test $(if $(URL),--url $(URL),--env $(ENV))
+
+.PHONY: bootstrap-github
+bootstrap-github: $(VENV)/.cdk-installed node_modules/.installed ## Deploy the GitHub OIDC provider and deploy roles (set config/delivery.py first)
+	$(CDK) deploy 'GithubOidc*' --no-notices
+
+.PHONY: deploy-pipeline
+deploy-pipeline: $(VENV)/.cdk-installed node_modules/.installed ## Deploy the self-mutating CDK pipeline (needs delivery.connection_arn)
+	$(CDK) deploy Pipeline --no-notices
 
 .PHONY: diff
 diff: $(VENV)/.cdk-installed node_modules/.installed ## Show what a deploy would change: make diff ENV=staging

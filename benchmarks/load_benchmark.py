@@ -1,20 +1,27 @@
-"""Load benchmark: our server against a gunicorn + Flask reference, driven by wrk on 127.0.0.1.
+"""Load benchmark: our server against a gunicorn + Flask + TF-IDF reference, driven by wrk on 127.0.0.1.
 
-    python benchmarks/load_benchmark.py [--model-path DIR] [--duration 10] [--workers 2] [--rounds 1]
+    python benchmarks/load_benchmark.py [--model-path DIR] [--before-model-path DIR]
+        [--duration 10] [--workers 2] [--rounds 1] [--flask-fast]
 
-Without ``--model-path`` it trains the default model on ../shared/data/sst2/train.tsv with the
-product's own ``python -m model_code.train``. Then, one server at a time, it starts
+Models: ``--model-path`` (default: the default model, trained on ../shared/data/sst2/train.tsv
+with the product's own ``python -m model_code.train``), ``--before-model-path`` (default: trained
+the same way with ``--model-kind pipeline``, the default before model format 2), and the
+reference's own simple model, fitted here: TF-IDF word 1-2 grams (min_df 2) + logistic regression
+(C 4) on the same data, the classic scikit-learn container. Then, one server at a time:
 
-- ``ours``: ``python -m model_code.serve`` (raw ASGI + orjson under uvicorn, fast single-text path),
-- ``flask``: the reference, gunicorn + Flask, sync workers, the pipeline's ``predict_proba``
-  (benchmarks/reference_flask_server.py), the classic scikit-learn container,
-- ``flask-fast``: the same reference stack calling our fast ``predict_one`` (skip with
-  ``--no-flask-fast``), which shows how much of the gain is the HTTP stack and how much the model,
+- ``ours``: ``python -m model_code.serve`` (raw ASGI + orjson under uvicorn) with the default model,
+- ``ours-before``: the same server with the model of before (skip with ``--no-before``),
+- ``flask``: the reference, gunicorn + Flask, sync workers, the simple model's ``predict_proba``
+  (benchmarks/reference_flask_server.py),
+- ``flask-fast`` (with ``--flask-fast``): the reference stack calling our predictor on our model,
+  which shows how much of the gain is the HTTP stack and how much the model.
 
-and drives each from a separate ``wrk`` process at concurrency 1, 8 and 64 with single texts
-(rotating over real review sentences) and at concurrency 8 with batches of 100 texts. It prints
-requests/s, p50 and p99 latency, non-2xx responses and socket errors, the server's RSS (all its
-processes) before and after, and the ratio of ours to the reference. Needs ``wrk`` (apt) and
+Each is driven by ``wrk`` at concurrency 1, 8 and 64 with single texts (rotating over real review
+sentences), at concurrency 8 with batches of 100 texts, and "mixed": batches of 100 at
+concurrency 4 and single texts at concurrency 4 from two wrk processes at once (the row reports
+the singles; the batches' own numbers follow as "mixed-b"). It prints requests/s, texts/s,
+p50 and p99 latency, non-2xx responses and socket errors, the server's RSS (all its processes)
+before and after, and the ratio of texts/s to the reference. Needs ``wrk`` (apt) and
 benchmarks/requirements.txt. Server and wrk share this machine's cores, as in the issue.
 """
 
@@ -55,10 +62,14 @@ class Level:
     name: str
     concurrency: int
     script: Path
+    texts_per_request: int = 1
+    # A second wrk run at the same time (the "mixed" level): its results are reported as name + "-b".
+    beside: Level | None = None
 
 
 @dataclass
 class Measurement:
+    texts_per_request: int
     requests_per_s: float
     p50_ms: float
     p99_ms: float
@@ -141,30 +152,24 @@ def tree_rss_mb(pid: int) -> float:
     return total_kb / 1024
 
 
-def run_wrk(port: int, level: Level, duration_s: int, threads: int) -> Measurement:
-    completed = subprocess.run(
-        [
-            "wrk",
-            f"-t{min(threads, level.concurrency)}",
-            f"-c{level.concurrency}",
-            f"-d{duration_s}s",
-            "--timeout",
-            "5s",
-            "-s",
-            str(level.script),
-            f"http://127.0.0.1:{port}/invocations",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    line = next(x for x in completed.stdout.splitlines() if x.startswith(WRK_RESULT_PREFIX))
+def start_wrk(port: int, level: Level, duration_s: int, threads: int) -> subprocess.Popen[str]:
+    command = ["wrk", f"-t{min(threads, level.concurrency)}", f"-c{level.concurrency}", f"-d{duration_s}s"]
+    command += ["--timeout", "5s", "-s", str(level.script), f"http://127.0.0.1:{port}/invocations"]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish_wrk(process: subprocess.Popen[str], level: Level) -> Measurement:
+    stdout, stderr = process.communicate()
+    if process.returncode != 0:
+        raise SystemExit(f"wrk failed ({process.returncode}): {stderr.strip()}")
+    line = next(x for x in stdout.splitlines() if x.startswith(WRK_RESULT_PREFIX))
     result = json.loads(line.removeprefix(WRK_RESULT_PREFIX))
     non_2xx = result["status"]
-    for text_line in completed.stdout.splitlines():
+    for text_line in stdout.splitlines():
         if "Non-2xx or 3xx responses:" in text_line:
             non_2xx = int(text_line.split(":")[1])
     return Measurement(
+        texts_per_request=level.texts_per_request,
         requests_per_s=result["requests"] / (result["duration_us"] / 1e6),
         p50_ms=result["p50_us"] / 1000,
         p99_ms=result["p99_us"] / 1000,
@@ -173,9 +178,19 @@ def run_wrk(port: int, level: Level, duration_s: int, threads: int) -> Measureme
     )
 
 
+def run_wrk(port: int, level: Level, duration_s: int, threads: int) -> dict[str, Measurement]:
+    """The level's measurement; for a level with ``beside``, both runs (started together)."""
+    main = start_wrk(port, level, duration_s, threads)
+    other = start_wrk(port, level.beside, duration_s, threads) if level.beside else None
+    results = {level.name: finish_wrk(main, level)}
+    if other is not None and level.beside is not None:
+        results[level.name + "-b"] = finish_wrk(other, level.beside)
+    return results
+
+
 def server_command(name: str, model_path: Path, port: int, workers: int) -> tuple[list[str], dict[str, str]]:
     env = {**os.environ, "PYTHONPATH": str(REPO), "REFERENCE_MODEL_PATH": str(model_path)}
-    if name == "ours":
+    if name.startswith("ours"):
         command = [sys.executable, "-m", "model_code.serve", "--model-path", str(model_path)]
         return [*command, "--port", str(port), "--workers", str(workers)], env
     env["REFERENCE_PREDICT"] = "fast" if name == "flask-fast" else "pipeline"
@@ -185,7 +200,7 @@ def server_command(name: str, model_path: Path, port: int, workers: int) -> tupl
 
 def measure_server(name: str, args: argparse.Namespace, levels: list[Level]) -> dict[str, Any]:
     port = free_port()
-    command, env = server_command(name, args.model_path, port, args.workers)
+    command, env = server_command(name, args.model_paths[name], port, args.workers)
     log_path = args.log_dir / f"{name}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=log, start_new_session=True)
@@ -197,10 +212,11 @@ def measure_server(name: str, args: argparse.Namespace, levels: list[Level]) -> 
             raise
         run_wrk(port, Level("warm-up", 8, levels[0].script), 2, args.threads)
         rss = [tree_rss_mb(process.pid)]
-        results = {}
+        results: dict[str, Measurement] = {}
         for level in levels:
-            results[level.name] = run_wrk(port, level, args.duration, args.threads)
-            print(f"  {name:10s} {level.name:10s} {results[level.name]}", file=sys.stderr, flush=True)
+            for key, measurement in run_wrk(port, level, args.duration, args.threads).items():
+                results[key] = measurement
+                print(f"  {name:11s} {key:10s} {measurement}", file=sys.stderr, flush=True)
             rss.append(tree_rss_mb(process.pid))
         return {"levels": results, "rss": rss}
     finally:
@@ -211,15 +227,15 @@ def measure_server(name: str, args: argparse.Namespace, levels: list[Level]) -> 
             process.kill()
 
 
-def train_default_model(directory: Path) -> Path:
+def train_model(directory: Path, name: str, extra: list[str]) -> Path:
     if not SST2_TRAIN.is_file():
-        raise SystemExit(f"no --model-path given and {SST2_TRAIN} not found to train one")
-    model_dir = directory / "model"
-    print(f"training the default model on {SST2_TRAIN} ...", file=sys.stderr, flush=True)
+        raise SystemExit(f"no model path given and {SST2_TRAIN} not found to train one")
+    model_dir = directory / name
+    print(f"training {name} on {SST2_TRAIN} ...", file=sys.stderr, flush=True)
     train = [sys.executable, "-m", "model_code.train", "--data-path", str(SST2_TRAIN)]
     columns = ["--text-column", "sentence", "--label-column", "label"]
     subprocess.run(
-        [*train, "--output-path", str(model_dir), *columns],
+        [*train, "--output-path", str(model_dir), *columns, *extra],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         check=True,
@@ -228,9 +244,33 @@ def train_default_model(directory: Path) -> Path:
     return model_dir
 
 
+def reference_model(directory: Path) -> Path:
+    """The reference's simple model: TF-IDF word 1-2 grams (min_df 2) + logistic regression (C 4)."""
+    import joblib  # noqa: PLC0415 - benchmark-only imports
+    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
+    from sklearn.pipeline import make_pipeline  # noqa: PLC0415
+
+    sys.path.insert(0, str(REPO))
+    from model_code.data import read_dataset  # noqa: PLC0415
+
+    rows = read_dataset(SST2_TRAIN, text_column="sentence").rows
+    pipeline = make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), min_df=2),
+        LogisticRegression(C=4.0, max_iter=1000, solver="liblinear"),
+    )
+    pipeline.fit([row.text for row in rows], [row.label for row in rows])
+    model_dir = directory / "reference"
+    model_dir.mkdir()
+    joblib.dump(pipeline, model_dir / "model.joblib")
+    (model_dir / "metadata.json").write_text(json.dumps({"model_version": "reference-tfidf-1-2"}))
+    return model_dir
+
+
 def combine(rounds: list[Measurement]) -> Measurement:
     """Median of each number over the rounds (background load drifts); errors are summed."""
     return Measurement(
+        texts_per_request=rounds[0].texts_per_request,
         requests_per_s=statistics.median(m.requests_per_s for m in rounds),
         p50_ms=statistics.median(m.p50_ms for m in rounds),
         p99_ms=statistics.median(m.p99_ms for m in rounds),
@@ -239,41 +279,44 @@ def combine(rounds: list[Measurement]) -> Measurement:
     )
 
 
-def print_table(runs: dict[str, list[dict[str, Any]]], levels: list[Level]) -> None:
+def print_table(runs: dict[str, list[dict[str, Any]]], keys: list[str]) -> None:
     table = {
-        name: {lv.name: combine([r["levels"][lv.name] for r in rs]) for lv in levels}
-        for name, rs in runs.items()
+        name: {key: combine([r["levels"][key] for r in rs]) for key in keys} for name, rs in runs.items()
     }
     print(
-        f"{'server':11s} {'level':10s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s}"
+        f"{'server':12s} {'level':10s} {'req/s':>9s} {'texts/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s}"
         f" {'non2xx':>7s} {'sockerr':>7s} {'x flask':>8s}"
     )
     for name, by_level in table.items():
-        for level in levels:
-            m = by_level[level.name]
+        for key in keys:
+            m = by_level[key]
+            texts = m.requests_per_s * m.texts_per_request
+            reference = table["flask"][key] if "flask" in table else None
             ratio = (
-                f"{m.requests_per_s / table['flask'][level.name].requests_per_s:.2f}"
-                if "flask" in table
-                else ""
+                f"{texts / (reference.requests_per_s * reference.texts_per_request):.2f}" if reference else ""
             )
             print(
-                f"{name:11s} {level.name:10s} {m.requests_per_s:9.0f} {m.p50_ms:8.2f} {m.p99_ms:8.2f}"
+                f"{name:12s} {key:10s} {m.requests_per_s:9.0f} {texts:9.0f} {m.p50_ms:8.2f} {m.p99_ms:8.2f}"
                 f" {m.non_2xx:7d} {m.socket_errors:7d} {ratio:>8s}"
             )
         rss = "; ".join(" -> ".join(f"{mb:.0f}" for mb in r["rss"]) for r in runs[name])
         print(
-            f"{name:11s} RSS MB of all its processes, after warm-up then after each level, per round: {rss}"
+            f"{name:12s} RSS MB of all its processes, after warm-up then after each level, per round: {rss}"
         )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model-path", type=Path, default=None, help="model directory (default: train one)")
+    parser.add_argument(
+        "--before-model-path", type=Path, default=None, help="model of before (default: train)"
+    )
+    parser.add_argument("--no-before", action="store_true", help="skip the server with the model of before")
+    parser.add_argument("--flask-fast", action="store_true", help="add the flask stack with our predictor")
     parser.add_argument("--duration", type=int, default=10, help="seconds per level")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="server worker processes")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--rounds", type=int, default=1, help="repeat all servers; report medians")
-    parser.add_argument("--no-flask-fast", action="store_true", help="skip the flask + fast-path variant")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("load_benchmark: error: wrk not found (apt-get install -y wrk)", file=sys.stderr)
@@ -281,25 +324,33 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="load-benchmark-") as scratch:
         directory = Path(scratch)
         args.log_dir = directory
-        if args.model_path is None:
-            args.model_path = train_default_model(directory)
+        model = args.model_path or train_model(directory, "model", [])
+        args.model_paths = {"ours": model, "flask-fast": model, "flask": reference_model(directory)}
+        if not args.no_before:
+            args.model_paths["ours-before"] = args.before_model_path or train_model(
+                directory, "before", ["--model-kind", "pipeline"]
+            )
         texts = review_texts()
         single = write_lua(directory / "single.lua", [json.dumps({"text": t}).encode() for t in texts])
         batches = [json.dumps({"texts": (texts * 2)[i : i + 100]}).encode() for i in range(0, len(texts), 50)]
         batch = write_lua(directory / "batch.lua", batches)
         levels = [Level("c1", 1, single), Level("c8", 8, single), Level("c64", 64, single)]
-        levels.append(Level("batch100c8", 8, batch))
-        names = ["ours", "flask"] + ([] if args.no_flask_fast else ["flask-fast"])
+        levels.append(Level("batch100c8", 8, batch, 100))
+        levels.append(Level("mixed", 4, single, 1, beside=Level("mixed", 4, batch, 100)))
+        keys = [level.name for level in levels] + ["mixed-b"]
+        names = ["ours"] + ([] if args.no_before else ["ours-before"]) + ["flask"]
+        names += ["flask-fast"] if args.flask_fast else []
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
         for round_number in range(1, args.rounds + 1):
             for name in names:
                 print(f"round {round_number}: {name}", file=sys.stderr, flush=True)
                 runs[name].append(measure_server(name, args, levels))
     print(
-        f"model {args.model_path}, {args.workers} workers, wrk -t{args.threads}, {args.duration} s per level,"
-        f" {os.cpu_count()} CPUs shared by server and wrk, median of {args.rounds} round(s)"
+        f"models: ours {args.model_paths['ours']}, reference TF-IDF 1-2 + LR; {args.workers} workers,"
+        f" wrk -t{args.threads}, {args.duration} s per level, {os.cpu_count()} CPUs shared by server and"
+        f" wrk, median of {args.rounds} round(s); mixed = singles c4 + batches of 100 c4 at once"
     )
-    print_table(runs, levels)
+    print_table(runs, keys)
     return 0
 
 

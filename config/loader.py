@@ -15,6 +15,8 @@ SELECT_CONTEXT_KEY = "environments"
 OVERRIDE_KEY = re.compile(r"^(?P<env>[a-z][a-z0-9-]*)\.(?P<path>[a-z_]+(\.[a-z_]+)?)$")
 TRUE_WORDS = {"true", "1", "yes", "on"}
 FALSE_WORDS = {"false", "0", "no", "off"}
+# Context keys "<section>.<setting>" that configure the app, not an environment (config/delivery.py).
+APP_SECTIONS = frozenset({"delivery"})
 
 
 class ConfigError(ValueError):
@@ -64,7 +66,7 @@ def _apply_overrides(
     result = dict(by_name)
     for key, raw in sorted(context.items()):
         match = OVERRIDE_KEY.match(key)
-        if not match:
+        if not match or match["env"] in APP_SECTIONS:
             continue
         env_name, path = match["env"], match["path"].split(".")
         if env_name not in result:

@@ -21,6 +21,14 @@ EVALUATION_FILE = "evaluation.json"
 BASELINE_FILE = "baseline.json"
 
 
+# metadata.json "model_format": what model.joblib holds. 1 (or absent: models trained before the
+# field existed) is the scikit-learn Pipeline with TF-IDF vocabularies; 2 is the HashedNgramModel.
+# A format this code does not know is refused by name rather than unpickled and misread.
+MODEL_FORMAT_KEY = "model_format"
+LEGACY_MODEL_FORMAT = 1
+KNOWN_MODEL_FORMATS = (1, 2)
+
+
 class ModelLoadError(RuntimeError):
     """The model directory is missing, incomplete or corrupt."""
 
@@ -73,7 +81,18 @@ def load_metadata(model_dir: Path) -> dict[str, Any]:
         raise ModelLoadError(f"unreadable {path}: {error}") from None
     if not isinstance(metadata, dict) or "model_version" not in metadata:
         raise ModelLoadError(f"{path} has no model_version")
+    model_format = metadata.get(MODEL_FORMAT_KEY, LEGACY_MODEL_FORMAT)
+    if model_format not in KNOWN_MODEL_FORMATS:
+        known = ", ".join(str(known) for known in KNOWN_MODEL_FORMATS)
+        raise ModelLoadError(
+            f"model {metadata['model_version']} has model_format {model_format!r}, which this code "
+            f"cannot read (it reads formats {known}); serve it with the code that trained it or retrain"
+        )
     return metadata
+
+
+def model_format_of(metadata: dict[str, Any]) -> int:
+    return int(metadata.get(MODEL_FORMAT_KEY, LEGACY_MODEL_FORMAT))
 
 
 def load_pipeline(model_dir: Path) -> object:

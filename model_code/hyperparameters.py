@@ -30,15 +30,22 @@ class Hyperparameters:
     # Which columns hold the text and the label (part of the job definition, so set like the rest).
     text_column: str = "text"
     label_column: str = "label"
+    # "hashed": hashed n-grams folded into one weight look-up per n-gram (model format 2, see
+    # model_code/hashed_model.py); "pipeline": the scikit-learn Pipeline with TF-IDF vocabularies
+    # that was the default until format 2 (model_code/model.py), kept to compare and to reproduce.
+    model_kind: str = "hashed"
     # Features: word n-grams and character n-grams, TF-IDF weighted.
     word_ngram_max: int = 3
     char_ngram_min: int = 2
     char_ngram_max: int = 5  # 0 turns character n-grams off
     # "char" n-grams also span word boundaries ("t go", "s bad"); "char_wb" stays inside words.
-    char_analyzer: str = "char"
+    char_analyzer: str = "char"  # "char_wb" only with model_kind "pipeline"
     min_df: int = 2
-    max_features: int = 0  # per vectorizer; 0 keeps every n-gram seen min_df times
-    sublinear_tf: bool = True
+    max_features: int = 0  # per vectorizer; 0 keeps every n-gram seen min_df times ("pipeline" only)
+    sublinear_tf: bool = True  # "pipeline" only; "hashed" uses raw counts (its norm needs no counting)
+    # "hashed": table sizes (2**bits buckets) for word and character n-grams.
+    word_hash_bits: int = 22
+    char_hash_bits: int = 22
     negation_scope: int = 3  # tokens marked not_ after a negator; 0 turns it off
     # NB-SVM style: scale each feature by its naive-Bayes log-count ratio before the classifier.
     nb_scaling: bool = True
@@ -77,6 +84,7 @@ class Hyperparameters:
             )
         if self.char_analyzer not in ("char", "char_wb"):
             problems.append("char_analyzer must be char or char_wb")
+        problems.extend(self._model_kind_problems())
         if self.min_df < 1:
             problems.append("min_df must be >= 1")
         if self.c <= 0 or self.nb_alpha <= 0:
@@ -89,6 +97,16 @@ class Hyperparameters:
             problems.append("validation_fraction must be in (0, 0.5)")
         if problems:
             raise HyperparameterError("; ".join(problems))
+
+    def _model_kind_problems(self) -> list[str]:
+        problems = []
+        if self.model_kind not in ("hashed", "pipeline"):
+            problems.append("model_kind must be hashed or pipeline")
+        elif self.model_kind == "hashed" and (self.char_analyzer != "char" or self.max_features):
+            problems.append("char_analyzer char_wb and max_features need model_kind pipeline")
+        if not (12 <= self.word_hash_bits <= 26 and 12 <= self.char_hash_bits <= 26):
+            problems.append("word_hash_bits and char_hash_bits must be in [12, 26]")
+        return problems
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -1,4 +1,10 @@
-"""The classifier: normalized text -> word and character TF-IDF -> NB log-count ratios -> logistic regression.
+"""Fitting the classifier; and the scikit-learn Pipeline that was the default until model format 2.
+
+The default (``model_kind`` "hashed", model format 2) is ``hashed_model.HashedNgramModel``: the same
+recipe on hashed n-grams, folded into one weight look-up per n-gram for prediction. The Pipeline
+below (``model_kind`` "pipeline", format 1) is kept so models trained before still load and the
+benchmarks can compare the two. It is: normalized text -> word and character TF-IDF -> NB
+log-count ratios -> logistic regression.
 
 Why this shape (numbers in benchmarks/README.md, "Model quality"):
 - word 1-3 grams carry phrases ("not worth it"); character 2-5 grams give robustness to morphology
@@ -25,10 +31,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from model_code.hashed_model import HashedNgramModel
 from model_code.hyperparameters import Hyperparameters
-from model_code.text import normalize
+from model_code.text import normalize, normalize_batch
 
 LABEL_NAMES = ("negative", "positive")  # index = class label
+PIPELINE_MODEL_FORMAT = 1  # model.joblib holds the Pipeline below (metadata.json without model_format)
+HASHED_MODEL_FORMAT = 2  # model.joblib holds a HashedNgramModel
 WORD_TOKEN_PATTERN = r"[^ ]+"  # noqa: S105 - a regex, not a secret; normalize() joins tokens with single spaces
 
 
@@ -115,28 +124,57 @@ def training_rows(
     """Texts, labels and sample weights to fit on: optional de-duplication and length weighting."""
     keep_texts: list[str] = []
     keep_labels: list[int] = []
+    keep_lengths: list[int] = []
     seen: set[tuple[str, int]] = set()
-    for text, label in zip(texts, labels, strict=True):
+    normalized_texts = normalize_batch(list(texts))  # one pass for all rows (text.normalize_joined)
+    for text, normalized, label in zip(texts, normalized_texts, labels, strict=True):
         if hp.dedupe:
-            key = (normalize(text), int(label))
+            key = (normalized, int(label))
             if key in seen:
                 continue  # an exact repeat adds no information but doubles its weight
             seen.add(key)
         keep_texts.append(text)
         keep_labels.append(int(label))
-    lengths = np.array([max(1, len(normalize(text).split(" "))) for text in keep_texts], dtype=np.float64)
+        keep_lengths.append(max(1, normalized.count(" ") + 1))
+    lengths = np.array(keep_lengths, dtype=np.float64)
     weights = lengths**hp.length_weight_power
     weights *= len(weights) / weights.sum()  # mean weight 1 keeps C comparable across powers
     return keep_texts, np.asarray(keep_labels), weights
 
 
-def fit_model(texts: Sequence[str], labels: Sequence[int], hp: Hyperparameters) -> Pipeline:
-    """Fit the pipeline. Needs both classes present (the caller checks and explains)."""
+def build_hashed_model(hp: Hyperparameters) -> HashedNgramModel:
+    return HashedNgramModel(
+        word_ngram_max=hp.word_ngram_max,
+        char_ngram_min=hp.char_ngram_min,
+        char_ngram_max=hp.char_ngram_max,
+        negation_scope=hp.negation_scope,
+        word_bits=hp.word_hash_bits,
+        char_bits=hp.char_hash_bits,
+        min_df=hp.min_df,
+        nb_scaling=hp.nb_scaling,
+        nb_alpha=hp.nb_alpha,
+        c=hp.c,
+        max_iter=hp.max_iter,
+        seed=hp.seed,
+    )
+
+
+def model_format(hp: Hyperparameters) -> int:
+    """The ``model_format`` recorded in metadata.json for a model fitted with these hyperparameters."""
+    return HASHED_MODEL_FORMAT if hp.model_kind == "hashed" else PIPELINE_MODEL_FORMAT
+
+
+def fit_model(
+    texts: Sequence[str], labels: Sequence[int], hp: Hyperparameters
+) -> Pipeline | HashedNgramModel:
+    """Fit the model ``hp.model_kind`` names. Needs both classes present (the caller checks and explains)."""
     fit_texts, fit_labels, weights = training_rows(texts, labels, hp)
+    if hp.model_kind == "hashed":
+        return build_hashed_model(hp).fit(fit_texts, fit_labels, sample_weight=weights)
     pipeline = build_pipeline(hp)
     pipeline.fit(fit_texts, fit_labels, classifier__sample_weight=weights)
     return pipeline
 
 
-def positive_probabilities(pipeline: Pipeline, texts: Sequence[str]) -> np.ndarray:
-    return pipeline.predict_proba(list(texts))[:, 1]
+def positive_probabilities(model: Pipeline | HashedNgramModel, texts: Sequence[str]) -> np.ndarray:
+    return np.asarray(model.predict_proba(list(texts))[:, 1], dtype=np.float64)

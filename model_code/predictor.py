@@ -1,9 +1,12 @@
 """Load a model directory once and predict: the only API the server and the inference CLI use.
 
-``predict`` runs the scikit-learn pipeline (best for batches). ``predict_one`` computes the same
-numbers for one text without building sparse matrices: the vectorizers' own analyzers produce the
-n-grams, and the TF-IDF weights, NB ratios and coefficients are folded into one array per vectorizer.
-A test checks both paths agree on many texts.
+Model format 2 (the default, ``hashed_model.HashedNgramModel``) has one path for any number of
+texts: ``predict`` and ``predict_one`` both call its vectorized ``positive_probabilities``.
+
+Format 1 (the scikit-learn Pipeline trained before format 2 existed) still loads: ``predict`` runs
+the pipeline, and ``predict_one`` computes the same numbers for one text without building sparse
+matrices (the vectorizers' own analyzers produce the n-grams; TF-IDF weights, NB ratios and
+coefficients are folded into one array per vectorizer). Tests check both paths agree.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from model_code.artifacts import ModelLoadError, load_metadata, load_pipeline
-from model_code.model import LABEL_NAMES
+from model_code.artifacts import ModelLoadError, load_metadata, load_pipeline, model_format_of
+from model_code.hashed_model import HashedNgramModel
+from model_code.model import HASHED_MODEL_FORMAT, LABEL_NAMES
 
 
 @dataclass(frozen=True)
@@ -90,11 +94,18 @@ def _result(positive_probability: float) -> dict[str, Any]:
 class SentimentPredictor:
     """A loaded model. Thread-safe for prediction (nothing is mutated after load)."""
 
-    def __init__(self, pipeline: Any, metadata: dict[str, Any]) -> None:
-        self.pipeline = pipeline
+    def __init__(self, model: Any, metadata: dict[str, Any]) -> None:
+        self.model = model
         self.metadata = metadata
         self.model_version: str = str(metadata["model_version"])
-        self._fast = _fast_path(pipeline)
+        self._hashed = isinstance(model, HashedNgramModel)
+        declared = model_format_of(metadata)
+        if (declared == HASHED_MODEL_FORMAT) != self._hashed and "model_format" in metadata:
+            raise ModelLoadError(
+                f"model {self.model_version}: metadata says model_format {declared} but model.joblib "
+                f"holds a {type(model).__name__}"
+            )
+        self._fast = None if self._hashed else _fast_path(model)
 
     @classmethod
     def load(cls, model_dir: str | Path) -> SentimentPredictor:
@@ -102,16 +113,19 @@ class SentimentPredictor:
         directory = Path(model_dir)
         if not directory.is_dir():
             raise ModelLoadError(f"model directory not found: {directory}")
-        return cls(load_pipeline(directory), load_metadata(directory))
+        metadata = load_metadata(directory)  # first: an unknown model_format is refused unread
+        return cls(load_pipeline(directory), metadata)
 
     def positive_probabilities(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros(0)
-        return np.asarray(self.pipeline.predict_proba(list(texts))[:, 1], dtype=np.float64)
+        if self._hashed:
+            return self.model.positive_probabilities(texts)
+        return np.asarray(self.model.predict_proba(list(texts))[:, 1], dtype=np.float64)
 
     def predict(self, texts: Sequence[str]) -> list[dict[str, Any]]:
         """[{"label": "positive"|"negative", "probability": P(label)}] in input order."""
-        return [_result(float(p)) for p in self.positive_probabilities(texts)]
+        return [_result(p) for p in self.positive_probabilities(texts).tolist()]
 
     def positive_probability_one(self, text: str) -> float:
         if self._fast is None:
@@ -126,5 +140,5 @@ class SentimentPredictor:
         return exp_logit / (1.0 + exp_logit)
 
     def predict_one(self, text: str) -> dict[str, Any]:
-        """Fast single-text path; same result as ``predict([text])[0]``."""
+        """One text; the same result as ``predict([text])[0]``."""
         return _result(self.positive_probability_one(text))

@@ -4,8 +4,8 @@
 
 Without ``--model-path`` the model is read from ``$OPT_ML_ROOT/model`` (``/opt/ml/model`` in
 SageMaker); the image's ``serve`` entry point is this command with ``--host 0.0.0.0``. Request and
-answer formats: ``model_code/server/codecs.py``; limits and their environment variables:
-``model_code/server/settings.py``.
+answer formats: ``model_code/server/codecs.py``; limits, timeouts and their environment variables:
+``--help`` (from ``model_code/server/settings.py``).
 """
 
 from __future__ import annotations
@@ -17,11 +17,19 @@ from pathlib import Path
 from model_code import container_paths
 from model_code.artifacts import ModelLoadError
 from model_code.server.runner import run
-from model_code.server.settings import SettingsError, build_settings
+from model_code.server.settings import SETTINGS, SettingsError, build_settings
+from model_code.server.workers import WorkerCrashLoopError
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m model_code.serve", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m model_code.serve",
+        description=__doc__.split("\n")[0],
+        epilog="Each numeric option can also be set by the environment variable in brackets; "
+        "a flag wins over its variable. A bad value stops the server with a one-line error. "
+        "Beyond the limits: a slow request gets 408 and its connection closes; a request that "
+        "arrives while its worker holds more than --max-connections connections gets 503.",
+    )
     parser.add_argument(
         "--model-path",
         type=Path,
@@ -31,20 +39,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; the image uses 0.0.0.0)"
     )
-    parser.add_argument("--port", type=int, default=None, help="default $SAGEMAKER_BIND_TO_PORT or 8080")
-    parser.add_argument(
-        "--workers", type=int, default=None, help="default $SAGEMAKER_MODEL_SERVER_WORKERS or CPUs"
-    )
-    parser.add_argument(
-        "--max-payload-mb", type=float, default=None, help="default $SAGEMAKER_MAX_PAYLOAD_IN_MB or 6"
-    )
-    parser.add_argument("--max-texts", type=int, default=None, help="texts per request (default 10000)")
-    parser.add_argument(
-        "--max-text-chars", type=int, default=None, help="longer texts are cut (default 20000)"
-    )
-    parser.add_argument(
-        "--graceful-timeout", type=float, default=None, help="seconds to drain on SIGTERM (default 30)"
-    )
+    for setting in SETTINGS:
+        parser.add_argument(
+            setting.flag,
+            dest=setting.name,
+            type=setting.kind,
+            default=None,
+            metavar=setting.metavar,
+            help=f"{setting.help} [{setting.env}, default {setting.default_text}]",
+        )
     return parser
 
 
@@ -55,17 +58,12 @@ def main(argv: list[str] | None = None) -> int:
         settings = build_settings(
             model_dir=args.model_path or container_paths.model_dir(),
             host=args.host,
-            port=args.port,
-            workers=args.workers,
-            max_payload_mb=args.max_payload_mb,
-            max_texts=args.max_texts,
-            max_text_chars=args.max_text_chars,
-            graceful_timeout_s=args.graceful_timeout,
+            **{setting.name: getattr(args, setting.name) for setting in SETTINGS},
         )
         return run(settings)
-    except (SettingsError, ModelLoadError) as error:
+    except (SettingsError, ModelLoadError, WorkerCrashLoopError) as error:
         print(f"serve: error: {error}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(error, WorkerCrashLoopError) else 2
     except OSError as error:  # the address is taken or not ours to bind
         print(
             f"serve: error: cannot listen on {args.host}:{args.port or 'default port'}: {error}",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 # Typographic quotes and dashes that real text uses and the tokenized training data does not.
 _CHARACTER_MAP = str.maketrans(
@@ -100,3 +101,72 @@ def mark_negation(tokens: list[str], scope: int) -> list[str]:
 def normalize(text: str, negation_scope: int = 0) -> str:
     """Space-joined normalized tokens: what every vectorizer of the model sees."""
     return " ".join(mark_negation(tokenize(text), negation_scope))
+
+
+# --- Batch normalization: ``normalize`` for many texts in one pass -------------------------------
+# Texts are joined with NUL (not whitespace, not a word character, so every pattern treats it like
+# the edge of a string), normalized in one go and split again: each regular expression then runs
+# once per batch instead of once per text, which was most of the cost (27 -> ~7 us per text). The
+# patterns below start with a literal so the regex engine can skip ahead instead of trying every
+# position. The output equals ``normalize`` on every text of SST-2 and the UCI sets (tested); the
+# known differences are contrived: NUL inside a text (becomes a space) and chained clitics ("it's's").
+TEXT_SEPARATOR = "\x00"
+_NT_BARE_FAST = re.compile(
+    r"nt\b(?:(?<=\b(?:do|is|ca|wo)nt)|(?<=\b(?:did|was|are|has|had)nt)"
+    r"|(?<=\b(?:does|were|have|must|need)nt)|(?<=\b(?:could|would)nt)|(?<=\bshouldnt))"
+)
+_NT_FAST = re.compile(r"n't(?<=\wn't)\b")
+_CLITIC_FAST = re.compile(r"'(?<=\w')(s|m|d|re|ve|ll)\b")
+_PUNCTUATION_FAST = re.compile(r"[.!?,;:()\[\]{}]+|-(?:-+|(?<=\s-)(?=\s))")
+_PUNCTUATION_WORD = r"[.!?,;:()\[\]{}\-]+"
+_STOP = rf"(?:{'|'.join(sorted(_SCOPE_ENDERS))}|{_PUNCTUATION_WORD})(?=[ \x00]|$)"
+# A negator and the tokens after it up to punctuation, a scope ender or the end of its text. The
+# negators are _NEGATORS spelled as a trie (a test checks they agree), so the engine can skip ahead.
+_NEGATION_SPAN = re.compile(
+    rf"(?:n(?:o(?:t|thing|body|ne|r|where)?|'t|ever|either)|cannot|without)(?=[ \x00]|$)"
+    rf"(?: (?!{_STOP})[^ \x00]+)*"
+)
+
+
+def _mark_span(match: re.Match[str], scope: int) -> str:
+    tokens = match.group(0).split(" ")
+    start = match.start()
+    if start > 0 and match.string[start - 1] not in " \x00":
+        # The "negator" is the tail of a longer token ("xnot"): not a negator, and the state before
+        # it is "no scope open" (an open scope would have been part of an earlier span).
+        return " ".join([tokens[0], *mark_negation(tokens[1:], scope)])
+    return " ".join(mark_negation(tokens, scope))
+
+
+def normalize_joined(texts: Sequence[str], negation_scope: int = 0) -> str:
+    """``normalize(text, negation_scope)`` of every text, joined by TEXT_SEPARATOR."""
+    joined = TEXT_SEPARATOR.join(texts)
+    if joined.count(TEXT_SEPARATOR) != len(texts) - 1:
+        joined = TEXT_SEPARATOR.join(text.replace(TEXT_SEPARATOR, " ") for text in texts)
+    if not joined.isascii():
+        joined = unicodedata.normalize("NFKC", joined)
+        for source, target in _CHARACTER_MAP.items():
+            character = chr(source)
+            if character in joined:
+                joined = joined.replace(character, str(target))
+    text = joined.lower()
+    if '"' in text or "`" in text or "''" in text:
+        text = _QUOTE_TOKENS.sub(' " ', text)
+    text = text.replace("can't", "ca n't").replace("won't", "wo n't")
+    text = _NT_BARE_FAST.sub(" n't", text)
+    if "'" in text:
+        text = _NT_FAST.sub(" n't", text)
+        text = _CLITIC_FAST.sub(r" '\1", text)
+    text = _PUNCTUATION_FAST.sub(r" \g<0> ", text)
+    # str.split() splits on exactly the characters \s matches; NUL is not one of them.
+    text = " ".join(text.split()).replace(" \x00", "\x00").replace("\x00 ", "\x00")
+    if negation_scope > 0:
+        text = _NEGATION_SPAN.sub(lambda match: _mark_span(match, negation_scope), text)
+    return text
+
+
+def normalize_batch(texts: Sequence[str], negation_scope: int = 0) -> list[str]:
+    """``[normalize(text, negation_scope) for text in texts]``, computed in one pass."""
+    if not texts:
+        return []
+    return normalize_joined(texts, negation_scope).split(TEXT_SEPARATOR)

@@ -13,12 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model_code.artifacts import BASELINE_FILE, EVALUATION_FILE, library_versions, save_model, write_json
+from model_code.artifacts import (
+    BASELINE_FILE,
+    EVALUATION_FILE,
+    MODEL_FORMAT_KEY,
+    library_versions,
+    save_model,
+    write_json,
+)
 from model_code.data import DataError, LabeledText, ReadResult, content_sha256, rejected_summary
 from model_code.drift_stats import build_baseline
 from model_code.evaluate import evaluation_document
 from model_code.hyperparameters import Hyperparameters
-from model_code.model import LABEL_NAMES, fit_model, positive_probabilities
+from model_code.model import LABEL_NAMES, fit_model, model_format, positive_probabilities
 from model_code.predictor import SentimentPredictor
 
 
@@ -113,6 +120,7 @@ def run_training(inputs: TrainingInputs, model_dir: Path) -> dict[str, Any]:
         fit_seconds += time.perf_counter() - started
 
     metadata = {
+        MODEL_FORMAT_KEY: model_format(hp),
         "label_names": list(LABEL_NAMES),
         "hyperparameters": hp.to_dict(),
         "training_data": {

@@ -127,9 +127,7 @@ def test_accept_negotiation(server, accept: str, content_type: str) -> None:
     assert answer.headers["content-type"] == content_type
 
 
-def test_a_batch_big_enough_for_the_thread_path_matches_the_pipeline(
-    server, predictor: SentimentPredictor
-) -> None:
+def test_a_batch_scored_in_several_steps_matches_the_predictor(server, predictor: SentimentPredictor) -> None:
     texts = [f"{TEXTS[i % len(TEXTS)]} {i}" for i in range(50)]
     answer = server.invoke(json.dumps(texts))
     assert answer.status == 200

@@ -1,0 +1,181 @@
+"""The loop, step by step: each step prints one line with what happened and how long it took; a step
+that fails stops the run with a non-zero exit naming the step and the reason."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Callable
+from contextlib import redirect_stdout
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from local_loop import aws_events, eventbus
+from local_loop.cloudformation import load_stage
+from local_loop.lambdas import REPO_ROOT, invoke
+from local_loop.standin import Environment, deploy
+from local_loop.training import run_training_job
+from mlops_contracts import layout, parameters
+
+SAMPLE_DATA = REPO_ROOT / "model_code" / "sample_data" / "reviews.csv"
+PREPROCESS_HANDLER = "lambda_functions.preprocess.handler.lambda_handler"
+RETRAIN_HANDLER = "lambda_functions.retrain.handler.lambda_handler"
+REGISTER_HANDLER = "lambda_functions.register_model.handler.lambda_handler"
+
+
+class StepError(RuntimeError):
+    def __init__(self, step: str, reason: str) -> None:
+        super().__init__(f"step '{step}' failed: {reason}")
+        self.step = step
+
+
+@dataclass
+class LoopState:
+    """What the steps found, for the next steps and for the integration test's assertions."""
+
+    environment_name: str
+    cdk_out: Path
+    workdir: Path
+    endpoint_url: str  # the stand-in's
+    environment: Environment | None = None
+    data_version: dict[str, Any] = field(default_factory=dict)
+    training_jobs: list[dict[str, Any]] = field(default_factory=list)  # retrain results
+    registrations: list[dict[str, Any]] = field(default_factory=list)
+    approved_package: dict[str, Any] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def env(self) -> Environment:
+        assert self.environment is not None, "the deploy step runs first"
+        return self.environment
+
+    def parameter(self, key: str) -> str:
+        return self.env.parameters[parameters.parameter_name(self.environment_name, key)]
+
+
+Step = Callable[[LoopState], str]
+
+
+def step_deploy(state: LoopState) -> str:
+    stacks = load_stage(state.cdk_out, state.environment_name)
+    state.environment = deploy(stacks, state.endpoint_url)
+    env = state.env
+    buckets = env.resources_by_type.get("AWS::S3::Bucket", [])
+    return (
+        f"{len(stacks)} stacks from cdk.out: {len(buckets)} buckets, {len(env.functions)} functions, "
+        f"{len(env.rules)} rules, {len(env.parameters)} SSM parameters"
+    )
+
+
+def step_upload(state: LoopState) -> str:
+    s3 = state.env.client("s3")
+    bucket = state.parameter(parameters.DATA_BUCKET)
+    key = f"{layout.RAW_PREFIX}reviews.csv"
+    body = SAMPLE_DATA.read_bytes()
+    put = s3.put_object(Bucket=bucket, Key=key, Body=body)
+    event = aws_events.object_created(bucket, key, len(body), put["ETag"], put.get("VersionId"))
+    delivered = eventbus.publish(state.env, event)
+    handlers = [state.env.functions[name].handler for name, _ in delivered]
+    if handlers != [PREPROCESS_HANDLER]:
+        raise StepError("upload", f"the Object Created event reached {handlers or 'no function'}")
+    result = delivered[0][1]
+    if result.get("status") != "processed":
+        raise StepError("upload", f"preprocessing answered {result}")
+    state.data_version = result
+    counts = ", ".join(f"{name} {value}" for name, value in result.get("counts", {}).items())
+    return f"s3://{bucket}/{key} ({len(body)} bytes) -> preprocessing: {result['prefix']} ({counts})"
+
+
+def _start_training(state: LoopState, event: dict[str, Any], via: str) -> dict[str, Any]:
+    if via == "schedule":
+        rule = eventbus.scheduled_rule_for(state.env, RETRAIN_HANDLER)
+        (name,) = rule.target_functions
+        result = invoke(state.env, state.env.functions[name], event)
+    else:
+        delivered = eventbus.publish(state.env, event)
+        if len(delivered) != 1:
+            raise StepError(
+                via, f"the event reached {len(delivered)} functions, expected the retrain function"
+            )
+        result = delivered[0][1]
+    if result.get("status") != "started":
+        raise StepError(via, f"retrain answered {result}")
+    state.training_jobs.append(result)
+    return result
+
+
+def step_retrain_on_schedule(state: LoopState) -> str:
+    rule = eventbus.scheduled_rule_for(state.env, RETRAIN_HANDLER)
+    result = _start_training(state, aws_events.scheduled(rule.logical_id), "schedule")
+    enabled = "" if rule.enabled else " (rule ships disabled in this environment; delivered as if enabled)"
+    return f"scheduled event -> retrain: started {result['job_name']}{enabled}"
+
+
+def step_train(state: LoopState) -> str:
+    job_name = state.training_jobs[-1]["job_name"]
+    describe = run_training_job(state.env, job_name, state.workdir / "opt-ml")
+    state.training_jobs[-1]["describe"] = describe
+    status = describe["TrainingJobStatus"]
+    return f"{job_name}: container train entry point -> model.tar.gz, output.tar.gz; {status}"
+
+
+def step_register(state: LoopState) -> str:
+    describe = state.training_jobs[-1]["describe"]
+    delivered = eventbus.publish(state.env, aws_events.training_state_change(describe))
+    results = [result for name, result in delivered if state.env.functions[name].handler == REGISTER_HANDLER]
+    if len(results) != 1:
+        raise StepError("register", f"the state change reached {[name for name, _ in delivered]}")
+    result = results[0]
+    if result.get("status") != "registered":
+        raise StepError("register", f"registration answered {result}")
+    state.registrations.append(result)
+    accuracy = result.get("metrics", {}).get("accuracy", float("nan"))
+    return (
+        f"Training Job State Change -> registration: {result.get('model_package_arn')} "
+        f"({result.get('approval_status')}, validation accuracy {accuracy:.3f})"
+    )
+
+
+def step_approve(state: LoopState) -> str:
+    from ops_cli.cli import main as ops_main  # noqa: PLC0415 - the operator's CLI, as a person runs it
+
+    arn = state.registrations[-1]["model_package_arn"]
+    output = io.StringIO()
+    with redirect_stdout(output):
+        code = ops_main(
+            ["approve", arn, "--comment", "local loop", "--env", state.environment_name],
+            lambda service, **kwargs: state.env.client(service),
+        )
+    if code != 0:
+        raise StepError("approve", f"python -m ops_cli approve exited {code}")
+    state.approved_package = json.loads(output.getvalue())
+    approval = state.approved_package
+    return f"python -m ops_cli approve -> {approval['approval']} (was {approval['previous']})"
+
+
+STEPS: list[tuple[str, Step]] = [
+    ("deploy", step_deploy),
+    ("upload", step_upload),
+    ("retrain", step_retrain_on_schedule),
+    ("train", step_train),
+    ("register", step_register),
+    ("approve", step_approve),
+]
+
+
+def run_steps(state: LoopState, out: TextIO) -> None:
+    started = time.perf_counter()
+    for number, (name, step) in enumerate(STEPS, start=1):
+        began = time.perf_counter()
+        try:
+            line = step(state)
+        except StepError:
+            raise
+        except Exception as error:
+            raise StepError(name, f"{type(error).__name__}: {error}") from error
+        text = f"[{number}/{len(STEPS)}] {name:<9} {time.perf_counter() - began:6.1f}s  {line}"
+        state.lines.append(text)
+        print(text, file=out, flush=True)
+    print(f"loop finished in {time.perf_counter() - started:.1f}s", file=out, flush=True)

@@ -1,0 +1,186 @@
+"""Variants behind a router, as a SageMaker endpoint serves them, with data capture in SageMaker's format.
+
+Each variant is the container's ``serve`` entry point (``python -m model_code.serve``) on its own
+loopback port, serving the model from the package's ``model.tar.gz``. The router picks a variant by the
+configured weights for each request (SageMaker's production-variant routing), forwards it, and keeps a
+capture record of input and output; ``flush`` writes the records as SageMaker does, one JSON Lines file
+per variant under ``<capture prefix><endpoint>/<variant>/yyyy/mm/dd/hh/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import random
+import socket
+import subprocess
+import sys
+import tarfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from local_loop.lambdas import REPO_ROOT
+from mlops_contracts import content_types
+
+JSON_TYPES = (content_types.JSON, content_types.JSON_LINES)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Variant:
+    name: str
+    weight: float
+    model_dir: Path
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout_seconds: float = 60.0) -> None:
+        self.port = _free_port()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "model_code.serve",
+                "--model-path",
+                str(self.model_dir),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                "1",
+            ],
+            cwd=REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"variant {self.name}: serve exited with {self.process.returncode}")
+            try:
+                status, _, _ = self.request("GET", "/ping", b"", {})
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"variant {self.name}: serve did not answer /ping within {timeout_seconds:.0f}s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def request(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.getheader("Content-Type", ""), response.read()
+        finally:
+            connection.close()
+
+
+def unpack_model(archive: Path, target: Path) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(archive, "r:gz") as tar:
+        tar.extractall(target, filter="data")
+    return target
+
+
+def _captured(content_type: str, payload: bytes) -> dict[str, Any]:
+    """SageMaker keeps JSON and CSV payloads as text and everything else base64-encoded."""
+    base_type = content_type.split(";", maxsplit=1)[0].strip()
+    if base_type in JSON_TYPES or base_type == content_types.CSV:
+        try:
+            encoding = "JSON" if base_type in JSON_TYPES else "CSV"
+            return {
+                "observedContentType": content_type,
+                "data": payload.decode("utf-8"),
+                "encoding": encoding,
+            }
+        except UnicodeDecodeError:
+            pass
+    return {
+        "observedContentType": content_type,
+        "data": base64.b64encode(payload).decode("ascii"),
+        "encoding": "BASE64",
+    }
+
+
+@dataclass
+class Endpoint:
+    """Weighted routing over started variants plus capture buffers (what InvokeEndpoint does)."""
+
+    name: str
+    variants: list[Variant]
+    sampling_percentage: int = 100
+    seed: int = 7
+    captured: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    invocations: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)  # noqa: S311 - traffic splitting, not security
+
+    def invoke(
+        self, body: bytes, content_type: str, accept: str | None = None, inference_id: str | None = None
+    ) -> tuple[str, int, bytes]:
+        """Returns (variant name, status, answer body)."""
+        variant = self._random.choices(self.variants, weights=[v.weight for v in self.variants])[0]
+        headers = {"Content-Type": content_type, "Accept": accept or content_types.JSON}
+        status, answer_type, answer = variant.request("POST", "/invocations", body, headers)
+        self.invocations[variant.name] = self.invocations.get(variant.name, 0) + 1
+        if status == 200 and self._random.uniform(0, 100) < self.sampling_percentage:
+            metadata: dict[str, Any] = {
+                "eventId": str(uuid.uuid4()),
+                "inferenceTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z",
+            }
+            if inference_id:
+                metadata["inferenceId"] = inference_id
+            record = {
+                "captureData": {
+                    "endpointInput": {"mode": "INPUT", **_captured(content_type, body)},
+                    "endpointOutput": {"mode": "OUTPUT", **_captured(answer_type, answer)},
+                },
+                "eventMetadata": metadata,
+                "eventVersion": "0",
+            }
+            self.captured.setdefault(variant.name, []).append(record)
+        return variant.name, status, answer
+
+    def flush_capture(self, s3: Any, destination_s3_uri: str) -> list[str]:
+        """Write the buffered records as SageMaker does; returns the keys written."""
+        bucket, _, prefix = destination_s3_uri.removeprefix("s3://").partition("/")
+        prefix = prefix.rstrip("/") + "/" if prefix else ""
+        now = datetime.now(UTC)
+        keys = []
+        for variant, records in self.captured.items():
+            if not records:
+                continue
+            key = (
+                f"{prefix}{self.name}/{variant}/{now:%Y/%m/%d/%H}/{now:%M-%S-%f}-{uuid.uuid4().hex[:8]}.jsonl"
+            )
+            body = "".join(json.dumps(record, separators=(",", ":")) + "\n" for record in records)
+            s3.put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8"))
+            keys.append(key)
+        self.captured = {}
+        return keys
+
+    def stop(self) -> None:
+        for variant in self.variants:
+            variant.stop()

@@ -1,0 +1,297 @@
+"""A moto server on 127.0.0.1 holding the resources a synthesized environment declares.
+
+Only what the loop exercises is created for real (buckets, key, topic, queues, SSM parameters, the model
+package group); functions and EventBridge rules are recorded for ``lambdas.py`` and ``eventbus.py``.
+Every other resource gets a placeholder name, so references to it still resolve.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from local_loop.cloudformation import Resolver, StackTemplate, TemplateError
+
+ACCOUNT = "123456789012"  # moto's default account
+REGION = "us-east-1"
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+}
+
+
+@dataclass(frozen=True)
+class LocalFunction:
+    logical_id: str
+    name: str
+    handler: str
+    environment: dict[str, str]
+    timeout_seconds: int
+
+
+@dataclass(frozen=True)
+class LocalRule:
+    logical_id: str
+    pattern: dict[str, Any] | None
+    schedule: str | None
+    enabled: bool
+    target_functions: tuple[str, ...]  # function names
+
+
+@dataclass
+class Environment:
+    """What the stand-in created: names by logical id, plus the functions and rules to route events."""
+
+    endpoint_url: str
+    physical: dict[str, str] = field(default_factory=dict)  # "<stack>/<logical id>" -> Ref value
+    functions: dict[str, LocalFunction] = field(default_factory=dict)  # by function name
+    rules: list[LocalRule] = field(default_factory=list)
+    parameters: dict[str, str] = field(default_factory=dict)  # SSM name -> value
+    resources_by_type: dict[str, list[str]] = field(default_factory=dict)  # type -> Ref values
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service, region_name=REGION, endpoint_url=self.endpoint_url, **_boto_credentials()
+        )
+
+    def aws_variables(self) -> dict[str, str]:
+        """Environment variables that point boto3 in a subprocess at the stand-in."""
+        return {
+            **CREDENTIALS,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+        }
+
+    def only(self, resource_type: str) -> str:
+        values = self.resources_by_type.get(resource_type, [])
+        if len(values) != 1:
+            raise TemplateError(f"expected one {resource_type} in the environment, found {len(values)}")
+        return values[0]
+
+    def function_by_handler(self, handler: str) -> LocalFunction:
+        found = [function for function in self.functions.values() if function.handler == handler]
+        if len(found) != 1:
+            raise TemplateError(f"expected one function with handler {handler}, found {len(found)}")
+        return found[0]
+
+
+def _boto_credentials() -> dict[str, str]:
+    return {
+        "aws_access_key_id": CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        "aws_session_token": CREDENTIALS["AWS_SESSION_TOKEN"],
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto server on a free loopback port for the duration of the block; yields its URL."""
+    port = _free_port()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+def deploy(stacks: list[StackTemplate], endpoint_url: str) -> Environment:
+    """Create the stacks' resources in the stand-in, in dependency order, like a deploy of the stage."""
+    os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
+    environment = Environment(endpoint_url=endpoint_url)
+    exports: dict[str, str] = {}
+    for stack in stacks:
+        _StackDeployer(stack, environment, exports).deploy()
+    return environment
+
+
+class _StackDeployer:
+    def __init__(self, stack: StackTemplate, environment: Environment, exports: dict[str, str]) -> None:
+        self.stack = stack
+        self.environment = environment
+        self.in_progress: set[str] = set()
+        self.resolver = Resolver(
+            pseudo={
+                "AWS::AccountId": ACCOUNT,
+                "AWS::Region": REGION,
+                "AWS::Partition": "aws",
+                "AWS::URLSuffix": "amazonaws.com",
+                "AWS::StackName": stack.stack_name,
+                "AWS::NoValue": "",
+            },
+            exports=exports,
+            materialize=self.create,
+        )
+        for name, parameter in stack.template.get("Parameters", {}).items():
+            self.resolver.parameters[name] = str(parameter.get("Default", ""))
+        self.exports = exports
+        self.creators: dict[str, Callable[[str, dict[str, Any]], None]] = {
+            "AWS::KMS::Key": self._key,
+            "AWS::S3::Bucket": self._bucket,
+            "AWS::SNS::Topic": self._topic,
+            "AWS::SQS::Queue": self._queue,
+            "AWS::SSM::Parameter": self._parameter,
+            "AWS::SageMaker::ModelPackageGroup": self._model_package_group,
+            "AWS::IAM::Role": self._role,
+            "AWS::Lambda::Function": self._function,
+            "AWS::Events::Rule": self._rule,
+        }
+
+    def deploy(self) -> None:
+        for logical_id in self.stack.resources:
+            self.create(logical_id)
+        for output in self.stack.template.get("Outputs", {}).values():
+            if "Export" in output:
+                name = self.resolver.resolve(output["Export"]["Name"])
+                self.exports[name] = str(self.resolver.resolve(output["Value"]))
+
+    def create(self, logical_id: str) -> None:
+        if logical_id in self.resolver.refs or logical_id in self.in_progress:
+            return
+        resource = self.stack.resources.get(logical_id)
+        if resource is None:
+            raise TemplateError(f"{self.stack.stack_name}: Ref to unknown resource {logical_id}")
+        self.in_progress.add(logical_id)
+        creator = self.creators.get(resource["Type"], self._placeholder)
+        if "Condition" in resource and not self._condition(resource["Condition"]):
+            self._placeholder(logical_id, {})
+        else:
+            creator(logical_id, resource.get("Properties", {}))
+        self.environment.physical[f"{self.stack.stack_name}/{logical_id}"] = self.resolver.refs[logical_id]
+        self.environment.resources_by_type.setdefault(resource["Type"], []).append(
+            self.resolver.refs[logical_id]
+        )
+
+    def _condition(self, name: str) -> bool:
+        """Conditions are evaluated for Fn::Equals / Fn::Not over parameters (serving's 'model approved')."""
+        condition = self.stack.template.get("Conditions", {}).get(name)
+        return bool(self._evaluate_condition(condition))
+
+    def _evaluate_condition(self, condition: Any) -> bool:
+        if isinstance(condition, dict) and "Condition" in condition:
+            return self._condition(condition["Condition"])
+        ((operator, arguments),) = condition.items()
+        if operator == "Fn::Equals":
+            left, right = (self.resolver.resolve(argument) for argument in arguments)
+            return bool(left == right)
+        if operator == "Fn::Not":
+            return not self._evaluate_condition(arguments[0])
+        if operator == "Fn::And":
+            return all(self._evaluate_condition(argument) for argument in arguments)
+        if operator == "Fn::Or":
+            return any(self._evaluate_condition(argument) for argument in arguments)
+        raise TemplateError(f"the local stand-in cannot evaluate condition {operator}")
+
+    # --- resource types -------------------------------------------------------------------------
+    def _name(self, logical_id: str) -> str:
+        return f"{self.stack.stack_name}-{logical_id}"[:63].lower()
+
+    def _set(self, logical_id: str, ref: str, **attributes: str) -> None:
+        self.resolver.refs[logical_id] = ref
+        for attribute, value in attributes.items():
+            self.resolver.attributes[(logical_id, attribute)] = value
+
+    def _placeholder(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = self._name(logical_id)
+        self._set(logical_id, name, Arn=f"arn:aws:local:{REGION}:{ACCOUNT}:{name}")
+
+    def _key(self, logical_id: str, properties: dict[str, Any]) -> None:
+        key = self.environment.client("kms").create_key(Description=logical_id)["KeyMetadata"]
+        self._set(logical_id, key["KeyId"], Arn=key["Arn"])
+
+    def _bucket(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = str(self.resolver.resolve(properties.get("BucketName", self._name(logical_id))))
+        s3 = self.environment.client("s3")
+        s3.create_bucket(Bucket=name)
+        if properties.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        self._set(logical_id, name, Arn=f"arn:aws:s3:::{name}", DomainName=f"{name}.s3.amazonaws.com")
+
+    def _topic(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = str(self.resolver.resolve(properties.get("TopicName", self._name(logical_id))))
+        arn = self.environment.client("sns").create_topic(Name=name)["TopicArn"]
+        self._set(logical_id, arn, TopicName=name, TopicArn=arn)
+
+    def _queue(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = str(self.resolver.resolve(properties.get("QueueName", self._name(logical_id))))
+        sqs = self.environment.client("sqs")
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self._set(logical_id, url, Arn=arn, QueueName=name, QueueUrl=url)
+
+    def _parameter(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = str(self.resolver.resolve(properties["Name"]))
+        value = str(self.resolver.resolve(properties["Value"]))
+        self.environment.client("ssm").put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
+        self.environment.parameters[name] = value
+        self._set(logical_id, name, Type="String", Value=value)
+
+    def _model_package_group(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = str(self.resolver.resolve(properties["ModelPackageGroupName"]))
+        arn = self.environment.client("sagemaker").create_model_package_group(ModelPackageGroupName=name)[
+            "ModelPackageGroupArn"
+        ]
+        self._set(logical_id, arn, ModelPackageGroupArn=arn)
+
+    def _role(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = str(self.resolver.resolve(properties.get("RoleName", self._name(logical_id))))
+        self._set(logical_id, name, Arn=f"arn:aws:iam::{ACCOUNT}:role/{name}", RoleId=name)
+
+    def _function(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = str(self.resolver.resolve(properties.get("FunctionName", self._name(logical_id))))
+        variables = properties.get("Environment", {}).get("Variables", {})
+        function = LocalFunction(
+            logical_id=logical_id,
+            name=name,
+            handler=properties["Handler"],
+            environment={key: str(self.resolver.resolve(value)) for key, value in variables.items()},
+            timeout_seconds=int(properties.get("Timeout", 3)),
+        )
+        self.environment.functions[name] = function
+        self._set(logical_id, name, Arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}")
+
+    def _rule(self, logical_id: str, properties: dict[str, Any]) -> None:
+        targets = [str(self.resolver.resolve(target["Arn"])) for target in properties.get("Targets", [])]
+        functions = tuple(arn.rsplit(":", 1)[-1] for arn in targets if ":function:" in arn)
+        pattern = properties.get("EventPattern")
+        rule = LocalRule(
+            logical_id=logical_id,
+            pattern=self.resolver.resolve(pattern) if pattern else None,
+            schedule=properties.get("ScheduleExpression"),
+            enabled=properties.get("State", "ENABLED") == "ENABLED",
+            target_functions=functions,
+        )
+        self.environment.rules.append(rule)
+        self._set(
+            logical_id, self._name(logical_id), Arn=f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{logical_id}"
+        )
+
+
+def dump(environment: Environment) -> str:
+    """A readable summary for debugging a failed run."""
+    return json.dumps(
+        {
+            "functions": sorted(environment.functions),
+            "rules": [rule.logical_id for rule in environment.rules],
+            "parameters": environment.parameters,
+        },
+        indent=2,
+    )
