@@ -20,6 +20,8 @@ META_DATA_VERSION = "data_version"
 META_TRIGGER_REASON = "trigger_reason"
 META_VALIDATION_SHA256 = "validation_sha256"
 META_GATE = "quality_gate"
+# The registration alert's SNS message id, set once the alert went out (a retry then skips it).
+META_ALERT_ID = "registration_alert"
 METRIC_PREFIX = "metric:"
 HYPERPARAMETER_PREFIX = "hp:"
 _MAX_APPROVAL_DESCRIPTION_CHARS = 1024
@@ -107,6 +109,25 @@ def set_approval(sagemaker: Any, package_arn: str, status: str, description: str
         arguments["CustomerMetadataProperties"] = metadata
     sagemaker.update_model_package(**arguments)
     return package
+
+
+def add_metadata(sagemaker: Any, package: dict[str, Any], updates: dict[str, str]) -> dict[str, Any]:
+    """Add CustomerMetadataProperties to a described package; returns the package as updated.
+
+    Status and approval description are sent back as they are: moto replaces every field the request
+    leaves out, AWS keeps them, so both end the same.
+    """
+    metadata = {**package.get("CustomerMetadataProperties", {}), **updates}
+    arguments: dict[str, Any] = {
+        "ModelPackageArn": package["ModelPackageArn"],
+        "CustomerMetadataProperties": metadata,
+    }
+    if package.get("ModelApprovalStatus"):
+        arguments["ModelApprovalStatus"] = package["ModelApprovalStatus"]
+    if package.get("ApprovalDescription"):
+        arguments["ApprovalDescription"] = package["ApprovalDescription"][:_MAX_APPROVAL_DESCRIPTION_CHARS]
+    sagemaker.update_model_package(**arguments)
+    return {**package, "CustomerMetadataProperties": metadata}
 
 
 def metric_values(package: dict[str, Any]) -> dict[str, float]:

@@ -14,7 +14,9 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-DEFAULT_NAMESPACE = "MLOpsSentiment"
+from mlops_contracts import metrics as metric_names
+
+DEFAULT_NAMESPACE = metric_names.NAMESPACE
 
 
 def powertools(service: str) -> tuple[Logger, Metrics]:
@@ -24,5 +26,5 @@ def powertools(service: str) -> tuple[Logger, Metrics]:
 
 def reject_malformed(logger: Logger, metrics: Metrics, event: object, error: Exception) -> dict[str, Any]:
     logger.error("rejected malformed event", extra={"error": str(error), "event": event})
-    metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=metric_names.MALFORMED_EVENTS, unit=MetricUnit.Count, value=1)
     return {"status": "rejected", "reason": str(error)}

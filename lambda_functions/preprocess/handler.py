@@ -18,6 +18,7 @@ from lambda_functions.common.observability import powertools, reject_malformed
 from lambda_functions.preprocess.config import PreprocessConfig
 from lambda_functions.preprocess.events import MalformedEventError, parse_upload
 from lambda_functions.preprocess.process import process_upload
+from mlops_contracts import metrics as metric_names
 
 logger, metrics = powertools("preprocess")
 
@@ -34,7 +35,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     session = boto3.session.Session()
     result = process_upload(upload, config, s3=session.client("s3"), sns=session.client("sns"))
     logger.info("upload handled", extra={"result": result})
-    metrics.add_metric(name=f"Upload{result['status'].capitalize()}", unit=MetricUnit.Count, value=1)
+    if result["status"] == "rejected":
+        metrics.add_metric(name=metric_names.UPLOADS_REJECTED, unit=MetricUnit.Count, value=1)
     if result["status"] == "processed":
-        metrics.add_metric(name="RejectedRows", unit=MetricUnit.Count, value=result["counts"]["rejected"])
+        counts = result["counts"]
+        metrics.add_metric(name=metric_names.ROWS_ACCEPTED, unit=MetricUnit.Count, value=counts["accepted"])
+        metrics.add_metric(name=metric_names.ROWS_REJECTED, unit=MetricUnit.Count, value=counts["rejected"])
     return result

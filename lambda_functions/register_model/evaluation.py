@@ -11,13 +11,18 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from mlops_contracts import layout, metrics
 from pipeline_core.s3_uri import join_s3_uri, split_s3_uri
 
-EVALUATION_NAME = "evaluation.json"
-KEY_METRICS = ("accuracy", "precision", "recall", "f1", "auc")
+EVALUATION_NAME = layout.EVALUATION_FILE
+KEY_METRICS = metrics.VALIDATION_METRICS
 # output.tar.gz holds two small JSON files; anything far larger is not what train writes.
 _MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 _MAX_EVALUATION_BYTES = 8 * 1024 * 1024
+_NOT_FOUND = ("404", "NoSuchKey", "NotFound")
+# Without s3:ListBucket, S3 answers a missing key with 403; with it, 403 means the function may not
+# read an archive that should exist. Either way retrying cannot help: the job cannot be registered.
+_FORBIDDEN = ("403", "AccessDenied", "Forbidden")
 
 
 class EvaluationError(ValueError):
@@ -27,7 +32,9 @@ class EvaluationError(ValueError):
 def output_archive_uri(describe_job: dict[str, Any]) -> str:
     """``<S3OutputPath>/<job>/output/output.tar.gz``, where SageMaker uploads /opt/ml/output/data."""
     output_path = describe_job["OutputDataConfig"]["S3OutputPath"]
-    return join_s3_uri(*split_s3_uri(output_path), describe_job["TrainingJobName"], "output", "output.tar.gz")
+    return join_s3_uri(
+        *split_s3_uri(output_path), describe_job["TrainingJobName"], "output", layout.OUTPUT_ARCHIVE
+    )
 
 
 def evaluation_from_archive(archive: bytes) -> tuple[dict[str, Any], bytes]:
@@ -42,9 +49,9 @@ def evaluation_from_archive(archive: bytes) -> tuple[dict[str, Any], bytes]:
                     raw = handle.read() if handle else b""
                     break
             else:
-                raise EvaluationError(f"output.tar.gz has no {EVALUATION_NAME}")
+                raise EvaluationError(f"{layout.OUTPUT_ARCHIVE} has no {EVALUATION_NAME}")
     except (tarfile.TarError, EOFError, OSError) as error:
-        raise EvaluationError(f"output.tar.gz is not a readable archive: {error}") from None
+        raise EvaluationError(f"{layout.OUTPUT_ARCHIVE} is not a readable archive: {error}") from None
     try:
         evaluation = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -54,19 +61,33 @@ def evaluation_from_archive(archive: bytes) -> tuple[dict[str, Any], bytes]:
     return evaluation, raw
 
 
+def _archive_error(error: ClientError, bucket: str, key: str) -> EvaluationError | None:
+    code = error.response["Error"]["Code"]
+    if code in _NOT_FOUND:
+        return EvaluationError(f"no output archive at s3://{bucket}/{key}")
+    if code in _FORBIDDEN:
+        return EvaluationError(
+            f"no readable output archive at s3://{bucket}/{key} ({code}: it does not exist, or this "
+            "function is not allowed to read it)"
+        )
+    return None  # throttling, a server error ...: worth a retry
+
+
 def read_evaluation(s3: Any, describe_job: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
     bucket, key = split_s3_uri(output_archive_uri(describe_job))
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
+        if head["ContentLength"] > _MAX_OUTPUT_BYTES:
+            raise EvaluationError(
+                f"s3://{bucket}/{key} is {head['ContentLength']} bytes; expected a small archive"
+            )
+        archive = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as error:
-        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
-            raise EvaluationError(f"no output archive at s3://{bucket}/{key}") from None
-        raise
-    if head["ContentLength"] > _MAX_OUTPUT_BYTES:
-        raise EvaluationError(
-            f"s3://{bucket}/{key} is {head['ContentLength']} bytes; expected a small archive"
-        )
-    return evaluation_from_archive(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        problem = _archive_error(error, bucket, key)
+        if problem is None:
+            raise
+        raise problem from None
+    return evaluation_from_archive(archive)
 
 
 def metric_block(block: object, where: str) -> dict[str, float]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-SAGEMAKER_SOURCE = "aws.sagemaker"
-TRAINING_DETAIL_TYPE = "SageMaker Training Job State Change"
-TUNING_DETAIL_TYPE = "SageMaker HyperParameter Tuning Job State Change"
-TERMINAL_STATES = ("Completed", "Failed", "Stopped")
+from mlops_contracts.events import SAGEMAKER_SOURCE
+from mlops_contracts.events import TRAINING_STATE_CHANGE as TRAINING_DETAIL_TYPE
+from mlops_contracts.events import TUNING_STATE_CHANGE as TUNING_DETAIL_TYPE
 
 
 class MalformedEventError(ValueError):

@@ -18,6 +18,7 @@ from lambda_functions.common.observability import powertools, reject_malformed
 from lambda_functions.register_model.config import RegisterConfig
 from lambda_functions.register_model.events import MalformedEventError, parse_state_change
 from lambda_functions.register_model.register import handle_state_change
+from mlops_contracts import metrics as metric_names
 
 logger, metrics = powertools("register-model")
 
@@ -43,4 +44,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(
         name=f"Registration{result['status'].title().replace('_', '')}", unit=MetricUnit.Count, value=1
     )
+    if result["status"] == "registered" and "resumed_steps" not in result:  # a new package
+        metrics.add_metric(name=metric_names.MODELS_REGISTERED, unit=MetricUnit.Count, value=1)
+        if result["approval_status"] == "Rejected":
+            metrics.add_metric(name=metric_names.MODELS_GATED, unit=MetricUnit.Count, value=1)
     return result

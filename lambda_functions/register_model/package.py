@@ -6,10 +6,16 @@ import hashlib
 from typing import Any
 
 from lambda_functions.register_model.quality_gate import GateDecision
+from mlops_contracts import content_types
+from mlops_contracts.tags import (
+    HP_DATA_VERSION,
+    HP_GIT_SHA,
+    HP_TRIGGER_REASON,
+    PLATFORM_HYPERPARAMETER_PREFIXES,
+)
 from pipeline_core import registry
-from pipeline_core.training_job import HP_DATA_VERSION, HP_GIT_SHA, HP_TRIGGER_REASON
 
-CONTENT_TYPES = ["application/json", "application/jsonlines", "text/csv"]
+CONTENT_TYPES = list(content_types.INFERENCE_TYPES)
 _MAX_DESCRIPTION_CHARS = 1024
 _MAX_METADATA_ENTRIES = 50  # SageMaker's limit on CustomerMetadataProperties
 
@@ -43,7 +49,7 @@ def customer_metadata(
     model_hyperparameters = {
         key: value
         for key, value in sorted(describe_job.get("HyperParameters", {}).items())
-        if not key.startswith(("mlops_", "sagemaker_", "_"))
+        if not key.startswith((*PLATFORM_HYPERPARAMETER_PREFIXES, "_"))
     }
     for key, value in model_hyperparameters.items():
         if len(metadata) >= _MAX_METADATA_ENTRIES:
@@ -52,6 +58,21 @@ def customer_metadata(
     return {
         registry.metadata_value(key)[:128]: registry.metadata_value(value) for key, value in metadata.items()
     }
+
+
+def description_header(describe_job: dict[str, Any]) -> str:
+    """What the package description says before the gate's verdict (the same for every retry)."""
+    origin = lineage(describe_job)
+    return (
+        f"Training job {describe_job['TrainingJobName']} on data {origin['data_version']} "
+        f"(git {origin['git_sha']}). "
+    )
+
+
+def gate_description(package: dict[str, Any], describe_job: dict[str, Any]) -> str:
+    """The gate's verdict as registration wrote it into the package description (for a resumed retry)."""
+    description = str(package.get("ModelPackageDescription", ""))
+    return description.removeprefix(description_header(describe_job))
 
 
 def client_token(job_name: str) -> str:
@@ -70,10 +91,7 @@ def build_model_package_request(
 ) -> dict[str, Any]:
     job_name = describe_job["TrainingJobName"]
     origin = lineage(describe_job)
-    description = (
-        f"Training job {job_name} on data {origin['data_version']} (git {origin['git_sha']}). "
-        + decision.description
-    )
+    description = description_header(describe_job) + decision.description
     return {
         "ModelPackageGroupName": group,
         "ModelPackageDescription": description[:_MAX_DESCRIPTION_CHARS],
@@ -88,7 +106,7 @@ def build_model_package_request(
             "SupportedResponseMIMETypes": CONTENT_TYPES,
         },
         "ModelMetrics": {
-            "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": metrics_s3_uri}}
+            "ModelQuality": {"Statistics": {"ContentType": content_types.JSON, "S3Uri": metrics_s3_uri}}
         },
         "ModelApprovalStatus": decision.approval_status,
         "MetadataProperties": {"CommitId": origin["git_sha"], "GeneratedBy": describe_job["TrainingJobArn"]},

@@ -3,7 +3,13 @@
 Outcomes (the ``status`` of the result): ``registered``, ``already_registered`` (a replayed event),
 ``alerted`` (job failed or stopped), ``ignored`` (not terminal, another environment's job, or a child
 of a tuning job, which is registered through its tuning job), ``failed`` (completed without a usable
-evaluation: alerted, nothing registered).
+evaluation, including a missing or unreadable output archive: alerted, nothing registered).
+
+Registration is three steps after the model package is created: the gate's verdict as the approval
+description, the alert, and a marker on the package that the alert went out. A retry (Lambda's own,
+or a replayed event) that finds the package finishes whichever steps are missing, so a package never
+waits for approval without anyone being told; only a crash between the alert and its marker can send
+the alert twice.
 """
 
 from __future__ import annotations
@@ -13,13 +19,13 @@ from typing import Any
 from lambda_functions.common.alerts import publish_alert
 from lambda_functions.register_model import evaluation as evaluation_io
 from lambda_functions.register_model.config import RegisterConfig
-from lambda_functions.register_model.events import TERMINAL_STATES, JobStateChange
-from lambda_functions.register_model.package import build_model_package_request
+from lambda_functions.register_model.events import JobStateChange
+from lambda_functions.register_model.package import build_model_package_request, gate_description
 from lambda_functions.register_model.quality_gate import decide
+from mlops_contracts import content_types, layout
+from mlops_contracts.events import TERMINAL_TRAINING_STATES
 from pipeline_core import registry
 from pipeline_core.s3_uri import join_s3_uri
-
-METRICS_PREFIX = "model-metrics/"
 
 
 def _like_for_like_champion(
@@ -52,7 +58,7 @@ def register_training_job(
         sagemaker, config.model_package_group, job_name, created_after=job.get("CreationTime")
     )
     if existing is not None:
-        return {**base, "status": "already_registered", "model_package_arn": existing["ModelPackageArn"]}
+        return _finish_registration(existing, job, config, sagemaker=sagemaker, sns=sns, resumed=True)
 
     try:
         evaluation, raw = evaluation_io.read_evaluation(s3, job)
@@ -74,8 +80,8 @@ def register_training_job(
         champion_exists=champion_exists,
         auto_approve=config.auto_approve,
     )
-    metrics_key = f"{METRICS_PREFIX}{job_name}/{evaluation_io.EVALUATION_NAME}"
-    s3.put_object(Bucket=config.models_bucket, Key=metrics_key, Body=raw, ContentType="application/json")
+    metrics_key = layout.model_metrics_key(job_name)
+    s3.put_object(Bucket=config.models_bucket, Key=metrics_key, Body=raw, ContentType=content_types.JSON)
     request = build_model_package_request(
         group=config.model_package_group,
         describe_job=job,
@@ -85,25 +91,55 @@ def register_training_job(
         decision=decision,
     )
     package_arn = sagemaker.create_model_package(**request)["ModelPackageArn"]
-    # CreateModelPackage has no ApprovalDescription; the gate's reason goes there in a second call.
-    registry.set_approval(sagemaker, package_arn, decision.approval_status, decision.description)
+    package = sagemaker.describe_model_package(ModelPackageName=package_arn)
+    result = _finish_registration(package, job, config, sagemaker=sagemaker, sns=sns, resumed=False)
+    return {**result, "reasons": decision.reasons, "champion_metrics": champion}
+
+
+def _finish_registration(
+    package: dict[str, Any],
+    job: dict[str, Any],
+    config: RegisterConfig,
+    *,
+    sagemaker: Any,
+    sns: Any,
+    resumed: bool,
+) -> dict[str, Any]:
+    """The steps after CreateModelPackage, each skipped when the package shows it is done."""
+    job_name = job["TrainingJobName"]
+    package_arn = package["ModelPackageArn"]
+    metadata = package.get("CustomerMetadataProperties", {})
+    gate_status = metadata.get(registry.META_GATE, package.get("ModelApprovalStatus"))
+    approval_description = package.get("ApprovalDescription") or gate_description(package, job)
+    done: list[str] = []
+
+    # CreateModelPackage has no ApprovalDescription; the gate's reason goes there in a second call,
+    # unless a person has decided on the package since.
+    if not package.get("ApprovalDescription") and package.get("ModelApprovalStatus") == gate_status:
+        registry.set_approval(sagemaker, package_arn, gate_status, approval_description)
+        package = {**package, "ModelApprovalStatus": gate_status, "ApprovalDescription": approval_description}
+        done.append("approval_description")
 
     result = {
-        **base,
+        "training_job": job_name,
         "status": "registered",
         "model_package_arn": package_arn,
-        "approval_status": decision.approval_status,
-        "reasons": decision.reasons,
-        "metrics": metrics,
-        "champion_metrics": champion,
+        "approval_status": package.get("ModelApprovalStatus", gate_status),
+        "metrics": registry.metric_values(package),
     }
-    publish_alert(
-        sns,
-        config.alert_topic_arn,
-        f"[{config.environment_name}] new model package: {decision.approval_status} ({job_name})",
-        {**result, "environment": config.environment_name, "approval_description": decision.description},
-    )
-    return result
+    if not metadata.get(registry.META_ALERT_ID):
+        message_id = publish_alert(
+            sns,
+            config.alert_topic_arn,
+            f"[{config.environment_name}] new model package: {result['approval_status']} ({job_name})",
+            {**result, "environment": config.environment_name, "approval_description": approval_description},
+        )
+        registry.add_metadata(sagemaker, package, {registry.META_ALERT_ID: message_id})
+        done.append("alert")
+
+    if resumed and not done:
+        return {**result, "status": "already_registered"}
+    return {**result, "resumed_steps": done} if resumed else result
 
 
 def _alert_failure(
@@ -131,7 +167,7 @@ def handle_state_change(
 ) -> dict[str, Any]:
     if not change.job_name.startswith(config.job_name_prefix):
         return {"status": "ignored", "job": change.job_name, "detail": "not a job of this environment"}
-    if change.status not in TERMINAL_STATES:
+    if change.status not in TERMINAL_TRAINING_STATES:
         return {
             "status": "ignored",
             "job": change.job_name,

@@ -75,6 +75,8 @@ def aws() -> Iterator[FakeAws]:
         sagemaker = boto3.client("sagemaker", region_name=REGION)
         for bucket in (DATA_BUCKET, MODELS_BUCKET):
             s3.create_bucket(Bucket=bucket)
+            # Like the stack's buckets: S3 events then name the object version that was written.
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
         topic_arn = sns.create_topic(Name="sentiment-dev-alerts")["TopicArn"]
         queue_url = sqs.create_queue(QueueName="alerts")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][

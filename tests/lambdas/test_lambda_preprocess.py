@@ -8,6 +8,8 @@ import io
 import json
 from typing import Any
 
+import pytest
+
 from lambda_functions.preprocess import handler as preprocess_handler
 from lambda_functions.preprocess.config import PreprocessConfig
 from lambda_functions.preprocess.events import parse_upload
@@ -29,12 +31,28 @@ def preprocess_env(kit: Any, topic_arn: str) -> dict[str, str]:
     }
 
 
-def upload(aws: Any, kit: Any, key: str, body: bytes) -> dict[str, Any]:
-    aws.s3.put_object(Bucket=kit.DATA_BUCKET, Key=key, Body=body)
-    event = kit.load_event("s3_object_created.json", DATA_BUCKET=kit.DATA_BUCKET, OBJECT_KEY=key)
+def upload_event(
+    aws: Any, kit: Any, key: str, body: bytes, *, event_key: str | None = None
+) -> dict[str, Any]:
+    """Put the object and return the EventBridge event S3 sends for it (with its version)."""
+    version = aws.s3.put_object(Bucket=kit.DATA_BUCKET, Key=key, Body=body)["VersionId"]
+    event = kit.load_event(
+        "s3_object_created.json",
+        DATA_BUCKET=kit.DATA_BUCKET,
+        OBJECT_KEY=event_key or key,
+        VERSION_ID=version,
+    )
     event["detail"]["object"]["size"] = len(body)
-    config = PreprocessConfig.from_env(preprocess_env(kit, aws.topic_arn))
+    return event
+
+
+def process(aws: Any, kit: Any, event: dict[str, Any], **env: str) -> dict[str, Any]:
+    config = PreprocessConfig.from_env({**preprocess_env(kit, aws.topic_arn), **env})
     return process_upload(parse_upload(event), config, s3=aws.s3, sns=aws.sns)
+
+
+def upload(aws: Any, kit: Any, key: str, body: bytes, **env: str) -> dict[str, Any]:
+    return process(aws, kit, upload_event(aws, kit, key, body), **env)
 
 
 def read(aws: Any, kit: Any, key: str) -> bytes:
@@ -170,12 +188,184 @@ def test_handler_rejects_a_malformed_event_without_raising(aws, kit, monkeypatch
 def test_handler_processes_an_upload(aws, kit, monkeypatch) -> None:
     for name, value in preprocess_env(kit, aws.topic_arn).items():
         monkeypatch.setenv(name, value)
-    body = messy_file()
-    aws.s3.put_object(Bucket=kit.DATA_BUCKET, Key="raw/my reviews.csv", Body=body)
     # EventBridge may carry the key URL-encoded; the function finds the object either way.
-    event = kit.load_event(
-        "s3_object_created.json", DATA_BUCKET=kit.DATA_BUCKET, OBJECT_KEY="raw/my+reviews.csv"
-    )
-    event["detail"]["object"]["size"] = len(body)
+    event = upload_event(aws, kit, "raw/my reviews.csv", messy_file(), event_key="raw/my+reviews.csv")
     result = preprocess_handler.lambda_handler(event, kit.context())
     assert result["status"] == "processed" and result["counts"]["accepted"] == 60
+
+
+# --- failure paths (issue 7): each used to crash, lose rows silently or read the wrong data ----------
+
+
+def reviews_csv(count: int, *, width: int = 60) -> bytes:
+    """``count`` distinct reviews of about ``width`` bytes, both labels, with a header."""
+    lines = ["text,label"]
+    for i in range(count):
+        text = f"review {i} the film was {'great' if i % 2 else 'awful'} "
+        lines.append(f"{(text * (width // len(text) + 1))[:width].strip()},{i % 2}")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def get_object_calls(aws: Any) -> list[dict[str, Any]]:
+    """The GetObject requests the function makes (a botocore hook on the real client, moto answers)."""
+    calls: list[dict[str, Any]] = []
+    aws.s3.meta.events.register(
+        "before-call.s3.GetObject", lambda params, **_: calls.append(params["body"] or params["url_path"])
+    )
+    return calls
+
+
+def test_upload_over_the_limit_is_rejected_before_any_byte_is_read(aws, kit) -> None:
+    body = reviews_csv(2000)  # ~120 kB
+    event = upload_event(aws, kit, "raw/big.csv", body)
+    calls = get_object_calls(aws)
+    result = process(aws, kit, event)
+    assert calls == []  # rejected from HeadObject's size: not one byte read
+    assert result["status"] == "rejected"
+    assert result["reason"].startswith(f"upload is {len(body)} bytes, over the 100000-byte limit")
+    assert result["input"]["sha256"] is None and result["input"]["size"] == len(body)
+    record = json.loads(read(aws, kit, result["reason_key"]))
+    assert record["reason"] == result["reason"]
+    (alert,) = aws.alerts()
+    assert alert["body"]["reason"] == result["reason"]
+
+
+MEMORY_PROBE = """
+import json, resource, sys, tempfile
+from pathlib import Path
+from lambda_functions.preprocess.process import UploadRun, clean_upload
+
+rows = int(sys.argv[1])
+
+def chunks():  # the upload, generated 1 MiB at a time: the probe itself never holds it whole
+    buffer, size = [b"text,label\\n"], 0
+    for i in range(rows):
+        line = f"review {i} the film was {'great' if i % 2 else 'awful'} and the cast agreed,{i % 2}\\n"
+        buffer.append(line.encode())
+        size += len(line)
+        if size >= 1 << 20:
+            yield b"".join(buffer)
+            buffer, size = [], 0
+    yield b"".join(buffer)
+
+baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with tempfile.TemporaryDirectory() as workdir:
+    cleaned = clean_upload(chunks(), "csv", 0.1, UploadRun(workdir=Path(workdir), key="raw/x.csv"))
+    written = cleaned.train.bytes + cleaned.validation.bytes
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"rows": cleaned.counts.input_rows, "written": written, "grown_kib": peak - baseline}))
+"""
+
+
+@pytest.mark.slow
+def test_cleaning_memory_stays_far_below_the_upload_size() -> None:
+    """Before: the object, its decoded lines and every row lived in memory at once (~14x the upload),
+    so uploads over ~65 MB ran the 1024 MB function out of memory. Now: a chunk, a row, the spools'
+    1 MiB buffers and SQLite's cache. Measured as the peak RSS of a fresh process (S3 left out: see
+    benchmarks/preprocess_memory.py for the whole function against moto_server)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, "150000"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    report = json.loads(done.stdout)
+    upload_kib = report["written"] / 1024  # the outputs are about the size of the upload
+    assert report["rows"] == 150_000 and upload_kib > 7_000
+    assert report["grown_kib"] < upload_kib / 2, report
+
+
+def test_deeply_nested_json_line_rejects_that_row_only(aws, kit) -> None:
+    """Before: RecursionError escaped parse_records and the invocation crashed into the DLQ."""
+    good = "".join(json.dumps({"text": t, "label": lab}) + "\n" for t, lab in GOOD_REVIEWS)
+    nested = '{"text": ' + "[" * 5_000 + "\n"  # json recurses once per level: RecursionError
+    huge_number = '{"text": "digits", "label": ' + "1" * 5000 + "}\n"
+    result = upload(aws, kit, "raw/nested.jsonl", (good + nested + huge_number).encode())
+    assert result["status"] == "processed" and result["counts"]["accepted"] == 60
+    rejected = csv_rows(read(aws, kit, result["prefix"] + "rejected.csv"))
+    assert [(row["line_number"], row["reason"]) for row in rejected] == [
+        ("61", "malformed JSON: nested too deeply"),
+        (
+            "62",
+            "malformed JSON: ValueError: Exceeds the limit (4300 digits) for integer string conversion: "
+            "value has 5000 digits; use sys.set_int_max_str_digits() to increase the limit",
+        ),
+    ]
+
+
+def test_long_csv_field_is_accepted_and_only_a_row_over_the_cap_is_rejected(aws, kit) -> None:
+    """Before: a field over csv's 131,072-character default rejected the whole upload."""
+    long_review = "a long and detailed review " * 10_000  # 270 kB
+    over_cap = "x" * (1024 * 1024 + 10)
+    body = messy_file() + f'"{long_review}",1\n"{over_cap}",0\n'.encode()
+    result = upload(aws, kit, "raw/long.csv", body, MAX_INPUT_BYTES="5000000")
+    assert result["status"] == "processed"
+    kept = parse_records(read(aws, kit, result["prefix"] + "train.csv")).rows
+    kept += parse_records(read(aws, kit, result["prefix"] + "validation.csv")).rows
+    assert long_review.strip() in {row.text for row in kept}
+    rejected = csv_rows(read(aws, kit, result["prefix"] + "rejected.csv"))
+    too_long = [row for row in rejected if row["reason"].startswith("row too long")]
+    assert len(too_long) == 1 and too_long[0]["line_number"] == str(messy_file().count(b"\n") + 2)
+    assert (
+        too_long[0]["reason"]
+        == f"row too long: {len(over_cap) + 2 + 2} bytes, over the 1048576-byte limit per row"
+    )
+
+
+def test_unclosed_quote_costs_one_row_not_every_later_row(aws, kit) -> None:
+    """Before: 2,000 rows became 1 'wrong column count' rejection and the counts still added up."""
+    lines = reviews_csv(2000).decode().splitlines()
+    lines[11] = '"an unclosed quote starts here,1'  # data row 11 of 2000
+    result = upload(aws, kit, "raw/quote.csv", ("\n".join(lines) + "\n").encode(), MAX_INPUT_BYTES="500000")
+    assert result["status"] == "processed"
+    assert result["counts"]["input_rows"] == 2000
+    assert result["counts"]["accepted"] == 1999 and result["counts"]["rejected"] == 1
+    (rejected,) = csv_rows(read(aws, kit, result["prefix"] + "rejected.csv"))
+    assert rejected["line_number"] == "12"
+    assert rejected["reason"].startswith("unclosed quote: the quoted field starting on line 12")
+    assert rejected["raw"] == '"an unclosed quote starts here,1'
+
+
+def test_unclosed_quote_among_quoted_rows_is_not_merged_into_the_next_row(aws, kit) -> None:
+    body = b'text,label\n"fine one",1\n"no closing quote,0\n"next review",1\n' + b"".join(
+        f'"review {i} {"good" if i % 2 else "bad"}",{i % 2}\n'.encode() for i in range(40)
+    )
+    result = upload(aws, kit, "raw/quoted.csv", body)
+    kept = parse_records(read(aws, kit, result["prefix"] + "train.csv")).rows
+    kept += parse_records(read(aws, kit, result["prefix"] + "validation.csv")).rows
+    assert ("next review", 1) in {(row.text, row.label) for row in kept}
+    assert not any("no closing quote" in row.text for row in kept)
+    assert result["counts"]["accepted"] == 42 and result["counts"]["rejected"] == 1
+
+
+def test_cp1252_upload_is_rejected_as_a_whole_with_its_encoding(aws, kit) -> None:
+    """Before: every accented row was rejected one by one and the rest became a data version."""
+    texts = [f"{'très bon' if i % 3 == 0 else 'good'} film number {i}" for i in range(60)]
+    body = ("text,label\n" + "".join(f"{t},{i % 2}\n" for i, t in enumerate(texts))).encode("cp1252")
+    _, record = rejection(aws, kit, "raw/windows.csv", body)
+    assert record["reason"].startswith("not UTF-8 text: 20 of 61 lines are not valid UTF-8")
+    assert "looks like Windows-1252 (cp1252)" in record["reason"]
+    assert record["rejected_rows"] == 20 and record["rejected_by_reason"] == {"not valid UTF-8": 20}
+
+
+def test_a_few_bad_bytes_in_a_utf8_upload_only_reject_those_rows(aws, kit) -> None:
+    good = "".join(f"très bon film {i},{i % 2}\n" for i in range(100)).encode()
+    body = b"text,label\n" + good + b"caf\xe9 one,1\ncaf\xe9 two,0\ncaf\xe9 three,1\n"
+    result = upload(aws, kit, "raw/mostly-fine.csv", body)
+    assert result["status"] == "processed"
+    assert result["counts"]["accepted"] == 100 and result["counts"]["rejected"] == 3
+
+
+def test_the_events_object_version_is_read_not_the_newest(aws, kit) -> None:
+    """Before: GetObject without VersionId processed whatever was uploaded last under the key."""
+    first = upload_event(aws, kit, "raw/reviews.csv", messy_file())
+    upload_event(aws, kit, "raw/reviews.csv", reviews_csv(500))  # a second upload to the same key
+    result = process(aws, kit, first)
+    assert result["counts"]["input_rows"] == 67  # the first upload's rows, not the second's 500
+    manifest = json.loads(read(aws, kit, result["prefix"] + "manifest.json"))
+    assert manifest["input"]["version_id"] == first["detail"]["object"]["version-id"]
+    assert manifest["input"]["sha256"] == hashlib.sha256(messy_file()).hexdigest()

@@ -224,3 +224,100 @@ def test_handler_logs_and_rejects_malformed_events_without_raising(
     assert result["status"] == "rejected" and result["reason"]
     assert any(r.levelname == "ERROR" and "malformed" in r.getMessage() for r in caplog.records)
     assert aws.alerts() == []
+
+
+# --- failure paths (issue 7) -----------------------------------------------------------------------
+
+
+def fail_once(client: Any, operation: str, code: str = "ThrottlingException") -> list[str]:
+    """The next ``operation`` call on this real (moto) client fails as AWS would; later calls pass."""
+    from botocore.exceptions import ClientError
+
+    failures: list[str] = []
+
+    def hook(**_: Any) -> None:
+        if not failures:
+            failures.append(operation)
+            raise ClientError({"Error": {"Code": code, "Message": f"simulated {code}"}}, operation)
+
+    event_name = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+    client.meta.events.register(event_name, hook)
+    return failures
+
+
+def test_retry_after_a_failed_approval_update_finishes_registration_and_alerts(aws, kit) -> None:
+    """Before: the retry found the package and answered already_registered; no description, no alert."""
+    from botocore.exceptions import ClientError
+
+    make_job(aws, kit, JOB, evaluation(kit, 0.88, 0.87, champion=(0.85, 0.84)))
+    event = kit.load_event("training_job_completed.json", JOB_NAME=JOB)
+    failed = fail_once(aws.sagemaker, "UpdateModelPackage")
+    with pytest.raises(ClientError):
+        handle(aws, kit, event)  # Lambda retries the invocation
+    assert failed == ["UpdateModelPackage"]
+    assert not only_package(aws, kit).get("ApprovalDescription") and aws.alerts() == []
+
+    retried = handle(aws, kit, event)
+
+    assert retried["status"] == "registered"
+    assert retried["resumed_steps"] == ["approval_description", "alert"]
+    package = only_package(aws, kit)
+    assert package["ModelApprovalStatus"] == "PendingManualApproval"
+    assert package["ApprovalDescription"].startswith("Passed the quality gate; waiting for a person")
+    assert "0.8700 vs 0.8400" in package["ApprovalDescription"]
+    alerts = aws.alerts()
+    assert len(alerts) == 1 and "PendingManualApproval" in alerts[0]["subject"]
+    assert alerts[0]["body"]["model_package_arn"] == package["ModelPackageArn"]
+    assert package["CustomerMetadataProperties"]["registration_alert"]
+    assert package["CustomerMetadataProperties"]["metric:f1"] == "0.870000"  # lineage kept
+
+    assert handle(aws, kit, event)["status"] == "already_registered"  # nothing left to do
+    assert aws.alerts() == []
+
+
+def test_retry_after_a_failed_alert_sends_it_once(aws, kit) -> None:
+    from botocore.exceptions import ClientError
+
+    make_job(aws, kit, JOB, evaluation(kit, 0.86, 0.83, champion=(0.87, 0.86)))
+    event = kit.load_event("training_job_completed.json", JOB_NAME=JOB)
+    fail_once(aws.sns, "Publish", code="InternalError")
+    with pytest.raises(ClientError):
+        handle(aws, kit, event)
+    assert "worse than the approved model" in only_package(aws, kit)["ApprovalDescription"]
+
+    retried = handle(aws, kit, event)
+
+    assert retried["resumed_steps"] == ["alert"] and retried["approval_status"] == "Rejected"
+    alerts = aws.alerts()
+    assert len(alerts) == 1 and "Rejected" in alerts[0]["subject"]
+    assert "worse than the approved model" in alerts[0]["body"]["approval_description"]
+    assert only_package(aws, kit)["ModelApprovalStatus"] == "Rejected"
+    assert handle(aws, kit, event)["status"] == "already_registered" and aws.alerts() == []
+
+
+def test_archive_answered_with_403_fails_with_an_alert_instead_of_retrying(aws, kit) -> None:
+    """Without s3:ListBucket S3 answers a missing key with 403. Before: raised, retried, dead-letter queue."""
+    make_job(aws, kit, JOB, None)
+    fail_once(aws.s3, "HeadObject", code="403")
+    result = handle(aws, kit, kit.load_event("training_job_completed.json", JOB_NAME=JOB))
+    assert result["status"] == "failed"
+    assert result["detail"] == (
+        f"no readable output archive at s3://{kit.MODELS_BUCKET}/training-jobs/{JOB}/output/output.tar.gz "
+        "(403: it does not exist, or this function is not allowed to read it)"
+    )
+    alerts = aws.alerts()
+    assert len(alerts) == 1 and "cannot be registered" in alerts[0]["subject"]
+    assert alerts[0]["body"]["error"] == result["detail"]
+    assert aws.sagemaker.list_model_packages(ModelPackageGroupName=kit.GROUP)["ModelPackageSummaryList"] == []
+
+
+def test_throttled_archive_read_is_still_retried(aws, kit) -> None:
+    from botocore.exceptions import ClientError
+
+    make_job(aws, kit, JOB, evaluation(kit, 0.88, 0.87, champion=None))
+    fail_once(aws.s3, "HeadObject", code="SlowDown")
+    event = kit.load_event("training_job_completed.json", JOB_NAME=JOB)
+    with pytest.raises(ClientError):
+        handle(aws, kit, event)
+    assert aws.alerts() == []
+    assert handle(aws, kit, event)["status"] == "registered"

@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 
 from model_code.data import (
+    DEFAULT_MAX_ROW_BYTES,
+    MAX_ROW_LINES,
     DataError,
     LabeledText,
+    LineReader,
     content_sha256,
     detect_format,
     parse_label,
@@ -160,3 +163,95 @@ def test_content_sha256_depends_on_text_label_and_order():
     assert digest == content_sha256(list(rows))
     assert digest != content_sha256(rows[::-1])
     assert digest != content_sha256([LabeledText("a", 0), LabeledText("b", 0)])
+
+
+# --- streaming reader: chunk boundaries, row limits, stray quotes, encodings ------------------------
+
+
+def test_line_reader_gives_the_same_lines_whatever_the_chunk_boundaries():
+    data = "\ufefftext,label\r\ncafé,1\n\nlong line here,0\nno newline at end".encode()
+    expected = [(line.number, line.text, line.size) for line in LineReader([data])]
+    assert [text for _, text, _ in expected] == [
+        "text,label",
+        "café,1",
+        "",
+        "long line here,0",
+        "no newline at end",
+    ]
+    for size in (1, 2, 3, 5, 7):
+        chunks = [data[i : i + size] for i in range(0, len(data), size)]
+        assert [(line.number, line.text, line.size) for line in LineReader(chunks)] == expected
+
+
+def test_a_line_over_the_row_limit_is_cut_counted_and_rejected_alone():
+    data = b"text,label\n" + b"x" * 50 + b",1\nshort,0\n"
+    lines = list(LineReader([data[:20], data[20:]], max_row_bytes=16))
+    assert [line.too_long for line in lines] == [False, True, False]
+    assert lines[1].size == 52 and len(lines[1].raw) == 16
+    result = parse_records(data, name="x.csv", max_row_bytes=16)
+    assert result.rows == [LabeledText("short", 0)]
+    assert [row.reason for row in result.rejected] == [
+        "row too long: 52 bytes, over the 16-byte limit per row"
+    ]
+
+
+def test_csv_field_longer_than_the_csv_module_default_is_accepted():
+    review = "word " * 60_000  # 300,000 characters: csv's default field limit is 131,072
+    result = parse_records(f'text,label\n"{review}",1\n'.encode(), name="x.csv")
+    assert result.rows == [LabeledText(review.strip(), 1)] and result.rejected == []
+    assert DEFAULT_MAX_ROW_BYTES == 1024 * 1024
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_stray_quote_rejects_its_line_and_keeps_every_later_row(quoted):
+    def row(i: int) -> str:
+        text = f"review {i}"
+        return f'"{text}",{i % 2}' if quoted else f"{text},{i % 2}"
+
+    lines = ["text,label"] + [row(i) for i in range(300)]
+    lines[6] = '"a quote that never closes,1'
+    result = parse_records(("\n".join(lines) + "\n").encode(), name="x.csv")
+    assert len(result.rows) == 299 and [row.line_number for row in result.rejected] == [7]
+    assert result.rejected[0].reason.startswith("unclosed quote: the quoted field starting on line 7")
+    assert not any("never closes" in row.text for row in result.rows)
+
+
+def test_legitimate_multiline_field_within_the_limits_is_one_row():
+    text = "\n".join(f"paragraph {i}" for i in range(MAX_ROW_LINES - 1))
+    result = parse_records(f'text,label\n"{text}",1\nnext,0\n'.encode(), name="x.csv")
+    assert result.rows == [LabeledText(text, 1), LabeledText("next", 0)] and result.rejected == []
+
+
+def test_json_line_errors_of_any_kind_reject_only_that_line():
+    data = (
+        b'{"text": "fine", "label": 1}\n'
+        + b'{"text": '
+        + b"[" * 5000
+        + b"\n"  # RecursionError inside json
+        + b'{"text": "big", "label": '
+        + b"9" * 5000
+        + b"}\n"  # ValueError: int digit limit
+    )
+    result = parse_records(data, name="x.jsonl")
+    assert result.rows == [LabeledText("fine", 1)]
+    assert [row.reason.split(":")[0:2] for row in result.rejected] == [
+        ["malformed JSON", " nested too deeply"],
+        ["malformed JSON", " ValueError"],
+    ]
+
+
+def test_file_mostly_in_cp1252_is_rejected_with_its_encoding():
+    rows = "".join(f"{'señal' if i % 2 else 'plain'} {i},{i % 2}\n" for i in range(40))
+    with pytest.raises(DataError, match=r"20 of 41 lines are not valid UTF-8.*Windows-1252 \(cp1252\)"):
+        parse_records(("text,label\n" + rows).encode("cp1252"), name="x.csv")
+
+
+def test_a_few_bad_lines_in_a_utf8_file_are_rejected_one_by_one():
+    rows = "".join(f"señal {i},{i % 2}\n" for i in range(40)).encode()
+    result = parse_records(b"text,label\n" + rows + b"caf\xe9,1\ncaf\xe9 2,0\ncaf\xe9 3,1\n", name="x.csv")
+    assert len(result.rows) == 40 and [row.reason for row in result.rejected] == ["not valid UTF-8"] * 3
+
+
+def test_utf16_file_is_rejected_before_parsing():
+    with pytest.raises(DataError, match="looks like UTF-16"):
+        parse_records("text,label\nhello,1\n".encode("utf-16"), name="x.csv")
