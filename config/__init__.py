@@ -4,6 +4,7 @@ from config.loader import ConfigError, load_environments
 from config.settings import (
     AlertSettings,
     EnvironmentConfig,
+    PreprocessingSettings,
     StorageSettings,
     TrainingSettings,
 )
@@ -12,6 +13,7 @@ __all__ = [
     "AlertSettings",
     "ConfigError",
     "EnvironmentConfig",
+    "PreprocessingSettings",
     "StorageSettings",
     "TrainingSettings",
     "load_environments",

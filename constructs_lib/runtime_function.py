@@ -13,6 +13,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from mlops_contracts import metrics as contract_metrics
+
 # AWS-managed Powertools (Python) v3 layer; bump together with lambda_functions/requirements.txt.
 POWERTOOLS_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_VERSION = 27
@@ -102,7 +104,7 @@ class RuntimeFunction(Construct):
             layers=[powertools],
             environment={
                 "POWERTOOLS_SERVICE_NAME": service_name,
-                "POWERTOOLS_METRICS_NAMESPACE": "MLOpsSentiment",
+                "POWERTOOLS_METRICS_NAMESPACE": contract_metrics.NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
                 **environment,
             },

@@ -25,7 +25,7 @@ from constructs_lib.runtime_function import RuntimeFunction, runtime_code
 from constructs_lib.s3_prefix_policy import list_access, object_access
 from constructs_lib.sagemaker_training_role import SageMakerTrainingRole
 from mlops_contracts import events as contract_events
-from mlops_contracts import layout, parameters
+from mlops_contracts import layout, naming, parameters
 from stacks.storage_stack import StorageStack, bucket_name
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ class TrainingStack(Stack):
         self.model_package_group = ModelPackageGroup(
             self,
             "ModelPackageGroup",
-            group_name=f"{config.resource_prefix}-models",
+            group_name=naming.model_package_group_name(config.name),
             description=f"Sentiment classifier versions for {config.name}",
             removal_policy=removal_policy,
         )
@@ -78,12 +78,20 @@ class TrainingStack(Stack):
         sagemaker_arn = f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}"
         training_job_arns = f"{sagemaker_arn}:training-job/{config.job_name_prefix}*"
         tuning_job_arns = f"{sagemaker_arn}:hyper-parameter-tuning-job/{config.job_name_prefix}*"
+        # Names the functions can derive (prefixes, job name prefix) come from mlops_contracts in the
+        # function itself; only deployment values and settings from config/ are passed.
         common_env = {
             "ENVIRONMENT_NAME": config.name,
-            "JOB_NAME_PREFIX": config.job_name_prefix,
             "ALERT_TOPIC_ARN": topic.topic_arn,
             "MODEL_PACKAGE_GROUP": group.group_name,
         }
+
+        cost_tags = json.dumps(config.cost_allocation_tags, sort_keys=True)
+        training_defaults = json.dumps(
+            {name: getattr(training, name) for name in parameters.TRAINING_DEFAULT_FIELDS},
+            sort_keys=True,
+            default=dict,  # hyperparameters is a Mapping
+        )
 
         # --- preprocessing: raw/ uploads -> processed/<version>/ -------------------------------------
         self.preprocess = RuntimeFunction(
@@ -102,11 +110,8 @@ class TrainingStack(Stack):
             environment={
                 **common_env,
                 "DATA_BUCKET": data_bucket.bucket_name,
-                "RAW_PREFIX": layout.RAW_PREFIX,
-                "PROCESSED_PREFIX": layout.PROCESSED_PREFIX,
-                "REJECTED_PREFIX": layout.REJECTED_PREFIX,
-                "VALIDATION_FRACTION": "0.1",
-                "MAX_INPUT_BYTES": str(200 * 1024 * 1024),
+                "VALIDATION_FRACTION": str(config.preprocessing.validation_fraction),
+                "MAX_INPUT_BYTES": str(config.preprocessing.max_upload_bytes),
             },
         ).function
         for statement in (
@@ -153,10 +158,7 @@ class TrainingStack(Stack):
                 "TRAINING_IMAGE_URI": self.image.image_uri,
                 "TRAINING_ROLE_ARN": self.training_role.role_arn,
                 "DATA_BUCKET": data_bucket.bucket_name,
-                "PROCESSED_PREFIX": layout.PROCESSED_PREFIX,
                 "MODELS_BUCKET": models_bucket.bucket_name,
-                "MODEL_OUTPUT_PREFIX": layout.MODEL_OUTPUT_PREFIX,
-                "CHECKPOINT_PREFIX": layout.CHECKPOINT_PREFIX,
                 "KMS_KEY_ARN": key.key_arn,
                 "INSTANCE_TYPE": training.instance_type,
                 "VOLUME_SIZE_GB": str(training.volume_size_gb),
@@ -165,7 +167,7 @@ class TrainingStack(Stack):
                 "USE_SPOT": str(training.use_spot).lower(),
                 "HYPERPARAMETERS": json.dumps(dict(training.hyperparameters), sort_keys=True),
                 "GIT_SHA": git_sha,
-                "COST_TAGS": json.dumps(config.cost_allocation_tags, sort_keys=True),
+                "COST_TAGS": cost_tags,
             },
         ).function
         self.retrain.add_to_role_policy(
@@ -324,6 +326,8 @@ class TrainingStack(Stack):
             parameters.JOB_NAME_PREFIX: config.job_name_prefix,
             parameters.RETRAIN_FUNCTION_NAME: self.retrain.function_name,
             parameters.ALERT_TOPIC_ARN: topic.topic_arn,
+            parameters.COST_TAGS: cost_tags,
+            parameters.TRAINING_DEFAULTS: training_defaults,
         }
         for name, value in published.items():
             ssm.StringParameter(

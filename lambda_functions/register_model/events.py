@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-SAGEMAKER_SOURCE = "aws.sagemaker"
-TRAINING_DETAIL_TYPE = "SageMaker Training Job State Change"
-TUNING_DETAIL_TYPE = "SageMaker HyperParameter Tuning Job State Change"
-TERMINAL_STATES = ("Completed", "Failed", "Stopped")
+from mlops_contracts import events as contract_events
+
+SAGEMAKER_SOURCE = contract_events.SAGEMAKER_SOURCE
+TRAINING_DETAIL_TYPE = contract_events.TRAINING_STATE_CHANGE
+TUNING_DETAIL_TYPE = contract_events.TUNING_STATE_CHANGE
+TERMINAL_STATES = contract_events.TERMINAL_TRAINING_STATES
 
 
 class MalformedEventError(ValueError):

@@ -6,10 +6,11 @@ import hashlib
 from typing import Any
 
 from lambda_functions.register_model.quality_gate import GateDecision
+from mlops_contracts import content_types
+from mlops_contracts.tags import HP_DATA_VERSION, HP_GIT_SHA, HP_TRIGGER_REASON
 from pipeline_core import registry
-from pipeline_core.training_job import HP_DATA_VERSION, HP_GIT_SHA, HP_TRIGGER_REASON
 
-CONTENT_TYPES = ["application/json", "application/jsonlines", "text/csv"]
+CONTENT_TYPES = list(content_types.INFERENCE_TYPES)
 _MAX_DESCRIPTION_CHARS = 1024
 _MAX_METADATA_ENTRIES = 50  # SageMaker's limit on CustomerMetadataProperties
 
@@ -88,7 +89,7 @@ def build_model_package_request(
             "SupportedResponseMIMETypes": CONTENT_TYPES,
         },
         "ModelMetrics": {
-            "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": metrics_s3_uri}}
+            "ModelQuality": {"Statistics": {"ContentType": content_types.JSON, "S3Uri": metrics_s3_uri}}
         },
         "ModelApprovalStatus": decision.approval_status,
         "MetadataProperties": {"CommitId": origin["git_sha"], "GeneratedBy": describe_job["TrainingJobArn"]},

@@ -16,10 +16,11 @@ from lambda_functions.register_model.config import RegisterConfig
 from lambda_functions.register_model.events import TERMINAL_STATES, JobStateChange
 from lambda_functions.register_model.package import build_model_package_request
 from lambda_functions.register_model.quality_gate import decide
+from mlops_contracts import content_types, layout
 from pipeline_core import registry
 from pipeline_core.s3_uri import join_s3_uri
 
-METRICS_PREFIX = "model-metrics/"
+METRICS_PREFIX = layout.MODEL_METRICS_PREFIX
 
 
 def _like_for_like_champion(
@@ -75,7 +76,7 @@ def register_training_job(
         auto_approve=config.auto_approve,
     )
     metrics_key = f"{METRICS_PREFIX}{job_name}/{evaluation_io.EVALUATION_NAME}"
-    s3.put_object(Bucket=config.models_bucket, Key=metrics_key, Body=raw, ContentType="application/json")
+    s3.put_object(Bucket=config.models_bucket, Key=metrics_key, Body=raw, ContentType=content_types.JSON)
     request = build_model_package_request(
         group=config.model_package_group,
         describe_job=job,

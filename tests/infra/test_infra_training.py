@@ -196,10 +196,25 @@ def test_retrain_function_gets_training_settings_from_config(synth, resources_of
     assert variables["USE_SPOT"] == str(training.use_spot).lower()
     assert variables["MAX_RUNTIME_SECONDS"] == str(training.max_runtime_seconds)
     assert variables["MAX_WAIT_SECONDS"] == str(training.max_wait_seconds)
-    assert variables["JOB_NAME_PREFIX"] == f"sentiment-{stage}--"
+    assert variables["ENVIRONMENT_NAME"] == stage
+    # Prefixes are not passed: the function takes them from mlops_contracts, so they cannot disagree.
+    assert not {name for name in variables if name.endswith("_PREFIX")}
     assert json.loads(variables["COST_TAGS"]) == ENVIRONMENTS[stage].cost_allocation_tags
     # One trigger at a time, so "is a job running?" cannot race itself.
     assert template["Resources"][retrain]["Properties"]["ReservedConcurrentExecutions"] == 1
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_preprocess_function_gets_its_limits_from_config(synth, resources_of_type, stage):
+    template = synth.template(stage, "Training")
+    preprocess = function_logical_id(
+        template, resources_of_type, "lambda_functions.preprocess.handler.lambda_handler"
+    )
+    variables = template["Resources"][preprocess]["Properties"]["Environment"]["Variables"]
+    settings = ENVIRONMENTS[stage].preprocessing
+    assert variables["MAX_INPUT_BYTES"] == str(settings.max_upload_bytes)
+    assert float(variables["VALIDATION_FRACTION"]) == settings.validation_fraction
+    assert not {name for name in variables if name.endswith("_PREFIX")}
 
 
 def test_only_the_retrain_function_may_pass_the_training_role(synth, resources_of_type):
