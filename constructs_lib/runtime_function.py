@@ -20,6 +20,15 @@ POWERTOOLS_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_VERSION = 27
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
+_R = logs.RetentionDays
+# CloudWatch Logs' retention periods (config.settings.CLOUDWATCH_RETENTION_DAYS) as the CDK enum.
+RETENTION_BY_DAYS = {
+    1: _R.ONE_DAY, 3: _R.THREE_DAYS, 5: _R.FIVE_DAYS, 7: _R.ONE_WEEK, 14: _R.TWO_WEEKS, 30: _R.ONE_MONTH,
+    60: _R.TWO_MONTHS, 90: _R.THREE_MONTHS, 120: _R.FOUR_MONTHS, 150: _R.FIVE_MONTHS, 180: _R.SIX_MONTHS,
+    365: _R.ONE_YEAR, 400: _R.THIRTEEN_MONTHS, 545: _R.EIGHTEEN_MONTHS, 731: _R.TWO_YEARS,
+    1096: _R.THREE_YEARS, 1827: _R.FIVE_YEARS, 2192: _R.SIX_YEARS, 2557: _R.SEVEN_YEARS,
+    2922: _R.EIGHT_YEARS, 3288: _R.NINE_YEARS, 3653: _R.TEN_YEARS,
+}  # fmt: skip
 
 
 def runtime_code(
@@ -56,10 +65,14 @@ class RuntimeFunction(Construct):
         timeout_seconds: int = 60,
         memory_size: int = 512,
         reserved_concurrency: int | None = None,
-        log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
+        log_retention_days: int = 90,
         removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
     ) -> None:
+        """``removal_policy`` applies to the log group and the dead-letter queue (RETAIN in prod: the
+        evidence of failed events outlives the stack)."""
         super().__init__(scope, construct_id)
+        if log_retention_days not in RETENTION_BY_DAYS:
+            raise ValueError(f"log_retention_days must be one of {sorted(RETENTION_BY_DAYS)}")
         region = Stack.of(self).region
         powertools = lambda_.LayerVersion.from_layer_version_arn(
             self,
@@ -70,7 +83,7 @@ class RuntimeFunction(Construct):
         self.log_group = logs.LogGroup(
             self,
             "Logs",
-            retention=log_retention,
+            retention=RETENTION_BY_DAYS[log_retention_days],
             encryption_key=encryption_key,
             removal_policy=removal_policy,
         )
@@ -81,6 +94,7 @@ class RuntimeFunction(Construct):
             encryption_master_key=encryption_key,
             enforce_ssl=True,
             retention_period=Duration.days(14),
+            removal_policy=removal_policy,
         )
         # Own role instead of the AWS-managed basic execution policy: it may write only its own log group.
         self.role = iam.Role(

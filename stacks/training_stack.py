@@ -107,6 +107,7 @@ class TrainingStack(Stack):
             # Uploads are rare; a burst of them must not fan out into many large concurrent reads.
             reserved_concurrency=2,
             removal_policy=removal_policy,
+            log_retention_days=config.storage.function_log_retention_days,
             environment={
                 **common_env,
                 "DATA_BUCKET": data_bucket.bucket_name,
@@ -115,7 +116,10 @@ class TrainingStack(Stack):
             },
         ).function
         for statement in (
-            object_access("ReadRawUploads", data_bucket, [layout.RAW_PREFIX], ["s3:GetObject"]),
+            # GetObjectVersion: the function reads the version the event names, not whatever is newest.
+            object_access(
+                "ReadRawUploads", data_bucket, [layout.RAW_PREFIX], ["s3:GetObject", "s3:GetObjectVersion"]
+            ),
             # Without ListBucket a missing key answers 403 instead of 404.
             list_access("ListRawUploads", data_bucket, [layout.RAW_PREFIX]),
             object_access(
@@ -153,6 +157,7 @@ class TrainingStack(Stack):
             # One trigger at a time: the "is a job already running?" check must not race itself.
             reserved_concurrency=1,
             removal_policy=removal_policy,
+            log_retention_days=config.storage.function_log_retention_days,
             environment={
                 **common_env,
                 "TRAINING_IMAGE_URI": self.image.image_uri,
@@ -206,7 +211,21 @@ class TrainingStack(Stack):
                 conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
             )
         )
-        key.grant(self.retrain, "kms:CreateGrant", "kms:DescribeKey")
+        # SageMaker creates grants on the platform key for the job's volume and outputs; only grants
+        # for an AWS resource, never one a person could use directly.
+        self.retrain.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="DescribePlatformKey", actions=["kms:DescribeKey"], resources=[key.key_arn]
+            )
+        )
+        self.retrain.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="LetSageMakerUseThePlatformKey",
+                actions=["kms:CreateGrant"],
+                resources=[key.key_arn],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            )
+        )
 
         schedule = events.Rule(
             self,
@@ -240,6 +259,7 @@ class TrainingStack(Stack):
             timeout_seconds=120,
             reserved_concurrency=2,
             removal_policy=removal_policy,
+            log_retention_days=config.storage.function_log_retention_days,
             environment={
                 **common_env,
                 "MODELS_BUCKET": models_bucket.bucket_name,
@@ -275,6 +295,10 @@ class TrainingStack(Stack):
         )
         self.register.add_to_role_policy(
             object_access("ReadJobOutputs", models_bucket, [layout.MODEL_OUTPUT_PREFIX], ["s3:GetObject"])
+        )
+        # Without ListBucket a missing archive answers 403 (AccessDenied) instead of 404 (NoSuchKey).
+        self.register.add_to_role_policy(
+            list_access("ListJobOutputs", models_bucket, [layout.MODEL_OUTPUT_PREFIX])
         )
         self.register.add_to_role_policy(
             object_access(
