@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -128,4 +129,17 @@ class RuntimeFunction(Construct):
             reserved_concurrent_executions=reserved_concurrency,
             dead_letter_queue=self.dead_letter_queue,
             retry_attempts=2,
+        )
+
+    def event_target(
+        self, *, retry_attempts: int = 2, max_event_age_hours: int = 6
+    ) -> targets.LambdaFunction:
+        """This function as an EventBridge rule target. An event EventBridge cannot deliver (throttled,
+        permissions, older than ``max_event_age_hours``) goes to the function's dead-letter queue instead of
+        being dropped: one queue holds every event the function never handled."""
+        return targets.LambdaFunction(
+            self.function,
+            dead_letter_queue=self.dead_letter_queue,
+            retry_attempts=retry_attempts,
+            max_event_age=Duration.hours(max_event_age_hours),
         )

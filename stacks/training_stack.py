@@ -12,7 +12,6 @@ from typing import Any
 
 from aws_cdk import Aws, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
@@ -94,7 +93,7 @@ class TrainingStack(Stack):
         )
 
         # --- preprocessing: raw/ uploads -> processed/<version>/ -------------------------------------
-        self.preprocess = RuntimeFunction(
+        preprocess_runtime = RuntimeFunction(
             self,
             "Preprocess",
             code=code,
@@ -114,7 +113,8 @@ class TrainingStack(Stack):
                 "VALIDATION_FRACTION": str(config.preprocessing.validation_fraction),
                 "MAX_INPUT_BYTES": str(config.preprocessing.max_upload_bytes),
             },
-        ).function
+        )
+        self.preprocess = preprocess_runtime.function
         for statement in (
             # GetObjectVersion: the function reads the version the event names, not whatever is newest.
             object_access(
@@ -142,11 +142,11 @@ class TrainingStack(Stack):
                     "object": {"key": [{"prefix": layout.RAW_PREFIX}]},
                 },
             ),
-            targets=[targets.LambdaFunction(self.preprocess, retry_attempts=2)],
+            targets=[preprocess_runtime.event_target(retry_attempts=2)],
         )
 
         # --- retraining: schedule, drift and by hand -------------------------------------------------
-        self.retrain = RuntimeFunction(
+        retrain_runtime = RuntimeFunction(
             self,
             "Retrain",
             code=code,
@@ -174,7 +174,8 @@ class TrainingStack(Stack):
                 "GIT_SHA": git_sha,
                 "COST_TAGS": cost_tags,
             },
-        ).function
+        )
+        self.retrain = retrain_runtime.function
         self.retrain.add_to_role_policy(
             iam.PolicyStatement(
                 sid="StartAndTagTrainingJobs",
@@ -234,7 +235,7 @@ class TrainingStack(Stack):
             schedule=events.Schedule.expression(training.schedule),
             enabled=training.schedule_enabled,
         )
-        schedule.add_target(targets.LambdaFunction(self.retrain, retry_attempts=2))
+        schedule.add_target(retrain_runtime.event_target(retry_attempts=2))
         events.Rule(
             self,
             "RetrainOnDrift",
@@ -244,11 +245,11 @@ class TrainingStack(Stack):
                 detail_type=[contract_events.DRIFT_DETAIL_TYPE],
                 detail={"environment": [config.name]},
             ),
-            targets=[targets.LambdaFunction(self.retrain, retry_attempts=2)],
+            targets=[retrain_runtime.event_target(retry_attempts=2)],
         )
 
         # --- registration: finished jobs -> model package (gated) -----------------------------------
-        self.register = RuntimeFunction(
+        register_runtime = RuntimeFunction(
             self,
             "RegisterModel",
             code=code,
@@ -268,7 +269,8 @@ class TrainingStack(Stack):
                 "MAX_REGRESSION": str(training.max_regression),
                 "AUTO_APPROVE": str(training.auto_approve).lower(),
             },
-        ).function
+        )
+        self.register = register_runtime.function
         self.register.add_to_role_policy(
             iam.PolicyStatement(
                 sid="ReadFinishedJobs",
@@ -317,7 +319,7 @@ class TrainingStack(Stack):
                     "TrainingJobStatus": list(contract_events.TERMINAL_TRAINING_STATES),
                 },
             ),
-            targets=[targets.LambdaFunction(self.register, retry_attempts=4)],
+            targets=[register_runtime.event_target(retry_attempts=4)],
         )
         events.Rule(
             self,
@@ -331,7 +333,7 @@ class TrainingStack(Stack):
                     "HyperParameterTuningJobStatus": list(contract_events.TERMINAL_TRAINING_STATES),
                 },
             ),
-            targets=[targets.LambdaFunction(self.register, retry_attempts=4)],
+            targets=[register_runtime.event_target(retry_attempts=4)],
         )
 
         # --- shared grants ----------------------------------------------------------------------------

@@ -66,3 +66,23 @@ def test_preprocessing_may_read_the_version_its_event_names(synth, resources_of_
     (versioned,) = statements_with(statements, "s3:GetObjectVersion")
     assert "s3:GetObject" in versioned["Action"]
     assert "/raw/*" in str(versioned["Resource"])
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_every_rule_target_has_a_dead_letter_queue_and_a_bounded_retry(synth, resources_of_type, stage):
+    """An event EventBridge cannot deliver lands in the target function's dead-letter queue."""
+    template = synth.template(stage, "Training")
+    queues = set(resources_of_type(template, "AWS::SQS::Queue"))
+    rules = resources_of_type(template, "AWS::Events::Rule").values()
+    assert len(rules) == 5
+    for rule in rules:
+        for target in rule["Properties"]["Targets"]:
+            dead_letters = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"]
+            assert dead_letters[0] in queues and dead_letters[1] == "Arn"
+            function = target["Arn"]["Fn::GetAtt"][0]
+            # The function's own dead-letter queue: one queue per function holds all it never handled.
+            assert template["Resources"][function]["Properties"]["DeadLetterConfig"]["TargetArn"] == {
+                "Fn::GetAtt": dead_letters
+            }
+            assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 6 * 3600
+            assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
