@@ -108,7 +108,7 @@ class TrainingStack(Stack):
             removal_policy=removal_policy,
             log_retention_days=config.storage.function_log_retention_days,
             environment={
-                **common_env,
+                "ALERT_TOPIC_ARN": topic.topic_arn,
                 "DATA_BUCKET": data_bucket.bucket_name,
                 "VALIDATION_FRACTION": str(config.preprocessing.validation_fraction),
                 "MAX_INPUT_BYTES": str(config.preprocessing.max_upload_bytes),
