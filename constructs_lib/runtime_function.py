@@ -34,15 +34,26 @@ RETENTION_BY_DAYS = {
 
 def runtime_code(
     repo_root: Path,
-    model_code_paths: Sequence[str],
-    packages: Sequence[str] = ("mlops_contracts", "pipeline_core"),
+    function_package: str,
+    *,
+    packages: Sequence[str] = ("mlops_contracts",),
+    model_code_paths: Sequence[str] = (),
 ) -> lambda_.Code:
-    """Only ``lambda_functions/``, the named stdlib-only ``packages`` and ``model_code`` files and folders
-    (which must need no numpy/scikit-learn), so handlers import them by the same dotted paths as in tests.
-    Docker-style ignore rules are used because they can re-include with ``!``."""
-    exclude = ["*", "!lambda_functions", *(f"!{package}" for package in packages)]
-    exclude += [f"!model_code/{path}" for path in model_code_paths]
-    exclude += ["**/__pycache__", "**/*.pyc", "lambda_functions/requirements.txt"]
+    """One function's asset: ``lambda_functions/<function_package>`` and ``lambda_functions/common``,
+    the named stdlib-only ``packages`` and ``model_code`` files (which must need no numpy/scikit-learn),
+    laid out as in the repository so handlers import by the same dotted paths as in tests. Nothing
+    another function runs, so editing one function changes only its own asset hash. Docker-style
+    ignore rules are used because they can re-include with ``!``."""
+    exclude = [
+        "*",
+        "!lambda_functions/__init__.py",
+        "!lambda_functions/common",
+        f"!lambda_functions/{function_package}",
+        *(f"!{package}" for package in packages),
+    ]
+    if model_code_paths:
+        exclude += ["!model_code/__init__.py", *(f"!model_code/{path}" for path in model_code_paths)]
+    exclude += ["**/__pycache__", "**/*.pyc"]
     return lambda_.Code.from_asset(str(repo_root), exclude=exclude, ignore_mode=IgnoreMode.DOCKER)
 
 

@@ -71,7 +71,6 @@ class TrainingStack(Stack):
         )
         group = self.model_package_group
 
-        code = runtime_code(REPO_ROOT, model_code_paths=["__init__.py", "data.py"])
         # Pseudo parameters (not the concrete env) keep ARNs, and so the cdk-nag finding ids, the same
         # whether an environment pins its account or not.
         sagemaker_arn = f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}"
@@ -96,7 +95,7 @@ class TrainingStack(Stack):
         preprocess_runtime = RuntimeFunction(
             self,
             "Preprocess",
-            code=code,
+            code=runtime_code(REPO_ROOT, "preprocess", model_code_paths=["data.py"]),
             handler="lambda_functions.preprocess.handler.lambda_handler",
             description="Validates and cleans uploads under raw/ into a versioned processed/ data set",
             service_name="preprocess",
@@ -149,7 +148,7 @@ class TrainingStack(Stack):
         retrain_runtime = RuntimeFunction(
             self,
             "Retrain",
-            code=code,
+            code=runtime_code(REPO_ROOT, "retrain", packages=["mlops_contracts", "pipeline_core"]),
             handler="lambda_functions.retrain.handler.lambda_handler",
             description="Starts one SageMaker training job per trigger (schedule, drift or manual)",
             service_name="retrain",
@@ -252,7 +251,7 @@ class TrainingStack(Stack):
         register_runtime = RuntimeFunction(
             self,
             "RegisterModel",
-            code=code,
+            code=runtime_code(REPO_ROOT, "register_model", packages=["mlops_contracts", "pipeline_core"]),
             handler="lambda_functions.register_model.handler.lambda_handler",
             description="Registers finished training jobs as model packages behind a quality gate",
             service_name="register-model",

@@ -244,22 +244,6 @@ def test_every_function_handler_resolves_to_real_code(synth, resources_of_type, 
         assert callable(getattr(importlib.import_module(module), attribute))
 
 
-def test_lambda_asset_holds_only_runtime_code(synth):
-    manifest = json.loads((synth.outdir / "assembly-dev" / "manifest.json").read_text())
-    assert manifest  # the staged assets live beside the top-level assembly
-    lambda_assets = [
-        path
-        for path in synth.outdir.glob("asset.*")
-        if (path / "lambda_functions" / "retrain" / "handler.py").exists()
-    ]
-    assert len(lambda_assets) == 1
-    files = {str(p.relative_to(lambda_assets[0])) for p in lambda_assets[0].rglob("*.py")}
-    assert "model_code/data.py" in files and "pipeline_core/training_job.py" in files
-    assert "mlops_contracts/layout.py" in files and not any(f.startswith("ops_cli/") for f in files)
-    # Nothing that needs numpy/scikit-learn, no tests, no CDK code.
-    assert not any(f.startswith(("model_code/model", "stacks/", "tests/", "constructs_lib/")) for f in files)
-
-
 def test_model_image_is_staged_from_model_code_and_used_by_training(synth, resources_of_type):
     """Synth only stages the Docker context (deploy builds it); the retrain function trains with it."""
     (assets_file,) = (synth.outdir / "assembly-dev").glob("devTraining*.assets.json")
