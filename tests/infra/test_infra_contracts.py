@@ -200,7 +200,7 @@ def test_each_producer_reaches_exactly_its_rule(synth, stage):
     }
     for rule, event in cases.items():
         (matched,) = matching_rules(template, event)
-        assert matched.startswith(rule), (rule, matched)
+        assert rule in matched, (rule, matched)
 
 
 @pytest.mark.parametrize("stage", STAGES)
