@@ -139,6 +139,13 @@ lock: ## Re-resolve constraints.txt from the requirement ranges (in a throw-away
 	rm -rf /tmp/mlops-lock && $(PYTHON) -m venv /tmp/mlops-lock
 	/tmp/mlops-lock/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	/tmp/mlops-lock/bin/python -m pip freeze --exclude-editable | sort -f > constraints.txt
+	$(MAKE) image-lock
+
+.PHONY: image-lock
+image-lock: $(VENV)/.dev-installed ## Pin the model image's requirements to constraints.txt, with hashes (asks PyPI)
+	cd model_code && ../$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --no-header -c ../constraints.txt \
+		--output-file requirements.lock requirements.txt
 
 .PHONY: clean
 clean: ## Remove cdk.out and caches (keeps the environments)

@@ -6,6 +6,7 @@ from config.serving import ScheduledCapacity, ServingSettings
 from config.settings import (
     AlertSettings,
     EnvironmentConfig,
+    PreprocessingSettings,
     StorageSettings,
     TrainingSettings,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "MonitoringSettings",
     "ScheduledCapacity",
     "ServingSettings",
+    "PreprocessingSettings",
     "StorageSettings",
     "TrainingSettings",
     "load_environments",

@@ -17,6 +17,7 @@ ENVIRONMENTS: tuple[EnvironmentConfig, ...] = (
         storage=StorageSettings(
             raw_data_to_glacier_after_days=30,
             log_retention_days=30,
+            function_log_retention_days=14,
             retain_data=False,
         ),
         training=TrainingSettings(
@@ -61,7 +62,12 @@ ENVIRONMENTS: tuple[EnvironmentConfig, ...] = (
         name="prod",
         owner="ml-platform",
         cost_center="ml-production",
-        storage=StorageSettings(raw_data_to_glacier_after_days=90, log_retention_days=400, retain_data=True),
+        storage=StorageSettings(
+            raw_data_to_glacier_after_days=90,
+            log_retention_days=400,
+            function_log_retention_days=400,
+            retain_data=True,
+        ),
         alerts=AlertSettings(emails=()),
         training=TrainingSettings(
             instance_type="ml.m5.xlarge",

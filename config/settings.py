@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 
 from config.monitoring import MonitoringSettings
 from config.serving import ServingSettings
-from mlops_contracts import naming
+from mlops_contracts import naming, tags
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
@@ -21,6 +21,10 @@ REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SCHEDULE = re.compile(r"^(rate|cron)\(.+\)$")
 TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
+# The retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days.
+CLOUDWATCH_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,8 @@ class StorageSettings:
     noncurrent_version_expiry_days: int = 30
     intermediate_artifact_expiry_days: int = 30
     log_retention_days: int = 365
+    # CloudWatch log groups of the functions (one of CLOUDWATCH_RETENTION_DAYS): short in a sandbox.
+    function_log_retention_days: int = 90
     # True keeps buckets and the key when the stack is deleted (prod); False destroys them (dev).
     retain_data: bool = True
 
@@ -38,6 +44,11 @@ class StorageSettings:
             for name, value in _values(self).items()
             if name.endswith("_days") and (not isinstance(value, int) or isinstance(value, bool) or value < 1)
         ]
+        if not found and self.function_log_retention_days not in CLOUDWATCH_RETENTION_DAYS:
+            found.append(
+                f"{path}.function_log_retention_days must be one of CloudWatch's retention periods "
+                f"{CLOUDWATCH_RETENTION_DAYS} (got {self.function_log_retention_days!r})"
+            )
         if not found and self.log_retention_days < self.noncurrent_version_expiry_days:
             found.append(
                 f"{path}.log_retention_days ({self.log_retention_days}) must be >= "
@@ -56,6 +67,24 @@ class AlertSettings:
             for email in self.emails
             if not isinstance(email, str) or not EMAIL.match(email)
         ]
+
+
+@dataclass(frozen=True)
+class PreprocessingSettings:
+    # Uploads over this size are rejected before they are read (the function's memory is sized for it).
+    max_upload_bytes: int = 200 * 1024 * 1024
+    # Share of each upload's rows held out as the validation set.
+    validation_fraction: float = 0.1
+
+    def problems(self, path: str) -> list[str]:
+        found: list[str] = []
+        value = self.max_upload_bytes
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            found.append(f"{path}.max_upload_bytes must be a whole number of bytes >= 1 (got {value!r})")
+        fraction = self.validation_fraction
+        if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0.0 < fraction < 0.5:
+            found.append(f"{path}.validation_fraction must be a number in (0, 0.5) (got {fraction!r})")
+        return found
 
 
 @dataclass(frozen=True)
@@ -115,6 +144,7 @@ class EnvironmentConfig:
     region: str | None = None
     storage: StorageSettings = field(default_factory=StorageSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    preprocessing: PreprocessingSettings = field(default_factory=PreprocessingSettings)
     training: TrainingSettings = field(default_factory=TrainingSettings)
     monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
     serving: ServingSettings = field(default_factory=ServingSettings)
@@ -135,12 +165,8 @@ class EnvironmentConfig:
 
     @property
     def cost_allocation_tags(self) -> dict[str, str]:
-        return {
-            "project": self.project,
-            "environment": self.name,
-            "owner": self.owner,
-            "cost-center": self.cost_center,
-        }
+        values = (self.project, self.name, self.owner, self.cost_center)
+        return dict(zip(tags.COST_TAG_KEYS, values, strict=True))
 
     def problems(self) -> list[str]:
         path = f"environments.{self.name}"
@@ -164,6 +190,7 @@ class EnvironmentConfig:
                 found.append(f"{path}.{name} must be a non-empty tag value (got {value!r})")
         found += self.storage.problems(f"{path}.storage")
         found += self.alerts.problems(f"{path}.alerts")
+        found += self.preprocessing.problems(f"{path}.preprocessing")
         found += self.training.problems(f"{path}.training")
         found += self.monitoring.problems(f"{path}.monitoring")
         found += self.serving.problems(f"{path}.serving")

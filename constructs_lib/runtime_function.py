@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -13,24 +14,46 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from mlops_contracts import metrics as contract_metrics
+
 # AWS-managed Powertools (Python) v3 layer; bump together with lambda_functions/requirements.txt.
 POWERTOOLS_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_VERSION = 27
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
+_R = logs.RetentionDays
+# CloudWatch Logs' retention periods (config.settings.CLOUDWATCH_RETENTION_DAYS) as the CDK enum.
+RETENTION_BY_DAYS = {
+    1: _R.ONE_DAY, 3: _R.THREE_DAYS, 5: _R.FIVE_DAYS, 7: _R.ONE_WEEK, 14: _R.TWO_WEEKS, 30: _R.ONE_MONTH,
+    60: _R.TWO_MONTHS, 90: _R.THREE_MONTHS, 120: _R.FOUR_MONTHS, 150: _R.FIVE_MONTHS, 180: _R.SIX_MONTHS,
+    365: _R.ONE_YEAR, 400: _R.THIRTEEN_MONTHS, 545: _R.EIGHTEEN_MONTHS, 731: _R.TWO_YEARS,
+    1096: _R.THREE_YEARS, 1827: _R.FIVE_YEARS, 2192: _R.SIX_YEARS, 2557: _R.SEVEN_YEARS,
+    2922: _R.EIGHT_YEARS, 3288: _R.NINE_YEARS, 3653: _R.TEN_YEARS,
+}  # fmt: skip
 
 
 def runtime_code(
     repo_root: Path,
-    model_code_paths: Sequence[str],
-    packages: Sequence[str] = ("mlops_contracts", "pipeline_core"),
+    function_package: str,
+    *,
+    packages: Sequence[str] = ("mlops_contracts",),
+    model_code_paths: Sequence[str] = (),
 ) -> lambda_.Code:
-    """Only ``lambda_functions/``, the named stdlib-only ``packages`` and ``model_code`` files and folders
-    (which must need no numpy/scikit-learn), so handlers import them by the same dotted paths as in tests.
-    Docker-style ignore rules are used because they can re-include with ``!``."""
-    exclude = ["*", "!lambda_functions", *(f"!{package}" for package in packages)]
-    exclude += [f"!model_code/{path}" for path in model_code_paths]
-    exclude += ["**/__pycache__", "**/*.pyc", "lambda_functions/requirements.txt"]
+    """One function's asset: ``lambda_functions/<function_package>`` and ``lambda_functions/common``,
+    the named stdlib-only ``packages`` and ``model_code`` files (which must need no numpy/scikit-learn),
+    laid out as in the repository so handlers import by the same dotted paths as in tests. Nothing
+    another function runs, so editing one function changes only its own asset hash. Docker-style
+    ignore rules are used because they can re-include with ``!``."""
+    exclude = [
+        "*",
+        "!lambda_functions/__init__.py",
+        "!lambda_functions/common",
+        f"!lambda_functions/{function_package}",
+        *(f"!{package}" for package in packages),
+    ]
+    if model_code_paths:
+        exclude += ["!model_code/__init__.py", *(f"!model_code/{path}" for path in model_code_paths)]
+    exclude += ["**/__pycache__", "**/*.pyc"]
     return lambda_.Code.from_asset(str(repo_root), exclude=exclude, ignore_mode=IgnoreMode.DOCKER)
 
 
@@ -54,10 +77,14 @@ class RuntimeFunction(Construct):
         timeout_seconds: int = 60,
         memory_size: int = 512,
         reserved_concurrency: int | None = None,
-        log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
+        log_retention_days: int = 90,
         removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
     ) -> None:
+        """``removal_policy`` applies to the log group and the dead-letter queue (RETAIN in prod: the
+        evidence of failed events outlives the stack)."""
         super().__init__(scope, construct_id)
+        if log_retention_days not in RETENTION_BY_DAYS:
+            raise ValueError(f"log_retention_days must be one of {sorted(RETENTION_BY_DAYS)}")
         region = Stack.of(self).region
         powertools = lambda_.LayerVersion.from_layer_version_arn(
             self,
@@ -68,7 +95,7 @@ class RuntimeFunction(Construct):
         self.log_group = logs.LogGroup(
             self,
             "Logs",
-            retention=log_retention,
+            retention=RETENTION_BY_DAYS[log_retention_days],
             encryption_key=encryption_key,
             removal_policy=removal_policy,
         )
@@ -79,6 +106,7 @@ class RuntimeFunction(Construct):
             encryption_master_key=encryption_key,
             enforce_ssl=True,
             retention_period=Duration.days(14),
+            removal_policy=removal_policy,
         )
         # Own role instead of the AWS-managed basic execution policy: it may write only its own log group.
         self.role = iam.Role(
@@ -102,7 +130,7 @@ class RuntimeFunction(Construct):
             layers=[powertools],
             environment={
                 "POWERTOOLS_SERVICE_NAME": service_name,
-                "POWERTOOLS_METRICS_NAMESPACE": "MLOpsSentiment",
+                "POWERTOOLS_METRICS_NAMESPACE": contract_metrics.NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
                 **environment,
             },
@@ -112,4 +140,17 @@ class RuntimeFunction(Construct):
             reserved_concurrent_executions=reserved_concurrency,
             dead_letter_queue=self.dead_letter_queue,
             retry_attempts=2,
+        )
+
+    def event_target(
+        self, *, retry_attempts: int = 2, max_event_age_hours: int = 6
+    ) -> targets.LambdaFunction:
+        """This function as an EventBridge rule target. An event EventBridge cannot deliver (throttled,
+        permissions, older than ``max_event_age_hours``) goes to the function's dead-letter queue instead of
+        being dropped: one queue holds every event the function never handled."""
+        return targets.LambdaFunction(
+            self.function,
+            dead_letter_queue=self.dead_letter_queue,
+            retry_attempts=retry_attempts,
+            max_event_age=Duration.hours(max_event_age_hours),
         )

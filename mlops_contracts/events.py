@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 # Our own events (put by the drift check, consumed by the retrain function).
 EVENT_SOURCE = "mlops-sentiment"
 DRIFT_DETAIL_TYPE = "Model Drift Detected"
@@ -26,3 +28,17 @@ REASON_SCHEDULE = "schedule"
 REASON_DRIFT = "drift"
 REASON_ACCURACY = "accuracy"
 REASON_MANUAL = "manual"
+
+
+def drift_detected_entry(
+    *, environment: str, endpoint_name: str, drift_score: float, threshold: float
+) -> dict[str, str]:
+    """The PutEvents entry the drift check sends; the retrain rule matches it and the retrain function
+    reads its detail (``lambda_functions/retrain/triggers.py``). One builder, so the two cannot drift."""
+    detail = {
+        "environment": environment,
+        "endpoint_name": endpoint_name,
+        "drift_score": drift_score,
+        "threshold": threshold,
+    }
+    return {"Source": EVENT_SOURCE, "DetailType": DRIFT_DETAIL_TYPE, "Detail": json.dumps(detail)}

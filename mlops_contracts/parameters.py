@@ -13,6 +13,19 @@ KMS_KEY_ARN = "kms-key-arn"
 JOB_NAME_PREFIX = "job-name-prefix"
 RETRAIN_FUNCTION_NAME = "retrain-function-name"
 ALERT_TOPIC_ARN = "alert-topic-arn"
+# JSON objects: the environment's cost allocation tags (mlops_contracts.tags.COST_TAG_KEYS) and its
+# training settings, so a job started from the CLI is tagged and sized like one the Lambda starts.
+COST_TAGS = "cost-tags"
+TRAINING_DEFAULTS = "training-defaults"
+# The keys of the TRAINING_DEFAULTS object (config.settings.TrainingSettings fields of the same name).
+TRAINING_DEFAULT_FIELDS = (
+    "instance_type",
+    "volume_size_gb",
+    "max_runtime_seconds",
+    "max_wait_seconds",
+    "use_spot",
+    "hyperparameters",
+)
 
 # What the training stack writes and the CLI reads (a test checks both sides against this).
 TRAINING_KEYS = (
@@ -25,6 +38,8 @@ TRAINING_KEYS = (
     JOB_NAME_PREFIX,
     RETRAIN_FUNCTION_NAME,
     ALERT_TOPIC_ARN,
+    COST_TAGS,
+    TRAINING_DEFAULTS,
 )
 
 

@@ -27,6 +27,9 @@ from sklearn.metrics import (
 from model_code.artifacts import ModelLoadError
 from model_code.data import DataError, content_sha256, read_dataset, rejected_summary
 
+# Printed as "validation:<name>=<value>;" for SageMaker's metric definitions. The image is built from
+# model_code/ alone, so this mirrors mlops_contracts.metrics.VALIDATION_METRICS (a test keeps them equal).
+LOGGED_METRICS = ("accuracy", "precision", "recall", "f1", "auc")
 _CALIBRATION_BINS = 10
 
 
@@ -94,7 +97,7 @@ def metric_log_lines(metrics: dict[str, Any], prefix: str = "validation") -> lis
     """``validation:accuracy=0.8712;`` lines for SageMaker metric definitions (regex in docs)."""
     return [
         f"{prefix}:{name}={metrics[name]['value']:.6f};"
-        for name in ("accuracy", "precision", "recall", "f1", "auc")
+        for name in LOGGED_METRICS
         if metrics[name]["value"] is not None
     ]
 

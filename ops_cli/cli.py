@@ -31,14 +31,23 @@ ClientFactory = Callable[..., Any]
 def _add_job_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--s3-input", help="s3:// file or folder (default: newest processed data version)")
     parser.add_argument("--s3-output", help="s3:// output path (default: models bucket training-jobs/)")
-    parser.add_argument("--instance-type", default="ml.m5.large")
-    parser.add_argument("--volume-size", type=int, default=10, help="GB")
-    parser.add_argument("--max-runtime", type=int, default=3600, help="seconds")
-    parser.add_argument("--max-wait", type=int, help="seconds, spot only (default: twice --max-runtime)")
+    # Unset options take the environment's training settings (config/, published in SSM by the stack).
+    parser.add_argument("--instance-type", help="default: the environment's")
+    parser.add_argument("--volume-size", type=int, help="GB (default: the environment's)")
+    parser.add_argument("--max-runtime", type=int, help="seconds (default: the environment's)")
+    parser.add_argument("--max-wait", type=int, help="seconds, spot only (default: the environment's)")
     parser.add_argument(
-        "--spot", action=argparse.BooleanOptionalAction, default=True, help="managed spot training"
+        "--spot",
+        action=argparse.BooleanOptionalAction,
+        help="managed spot training (default: the environment's)",
     )
-    parser.add_argument("--hyperparameter", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument(
+        "--hyperparameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="over the environment's hyperparameters",
+    )
     parser.add_argument("--reason", default="started from the CLI", help="recorded on the job")
 
 

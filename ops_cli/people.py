@@ -7,6 +7,7 @@ import json
 import uuid
 from typing import Any
 
+from mlops_contracts import parameters
 from ops_cli.settings import OpsError
 from pipeline_core import registry
 
@@ -23,7 +24,7 @@ def invoke_retrain(
         "request_id": str(uuid.uuid4()),
     }
     response = lambda_client.invoke(
-        FunctionName=settings["retrain-function-name"],
+        FunctionName=settings[parameters.RETRAIN_FUNCTION_NAME],
         InvocationType="RequestResponse",
         Payload=json.dumps(payload).encode("utf-8"),
     )
@@ -38,7 +39,7 @@ def invoke_retrain(
 
 def list_versions(sagemaker: Any, settings: dict[str, str]) -> list[dict[str, Any]]:
     rows = []
-    for summary in registry.iter_packages(sagemaker, settings["model-package-group"]):
+    for summary in registry.iter_packages(sagemaker, settings[parameters.MODEL_PACKAGE_GROUP]):
         package = sagemaker.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
         metadata = package.get("CustomerMetadataProperties", {})
         metrics = registry.metric_values(package)
@@ -75,7 +76,7 @@ def change_approval(
 ) -> dict[str, Any]:
     if not comment.strip():
         raise OpsError("--comment must say why (it is stored as the approval description)")
-    arn = registry.resolve_package_arn(sagemaker, settings["model-package-group"], target)
+    arn = registry.resolve_package_arn(sagemaker, settings[parameters.MODEL_PACKAGE_GROUP], target)
     current = sagemaker.describe_model_package(ModelPackageName=arn)
     gate = current.get("CustomerMetadataProperties", {}).get(registry.META_GATE)
     if status == "Approved" and gate == "Rejected" and not force:

@@ -10,11 +10,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from mlops_contracts import layout
 from pipeline_core.s3_uri import join_s3_uri
 
-MANIFEST_NAME = "manifest.json"
-TRAIN_NAME = "train.csv"
-VALIDATION_NAME = "validation.csv"
+MANIFEST_NAME = layout.MANIFEST_NAME
+TRAIN_NAME = layout.TRAIN_NAME
+VALIDATION_NAME = layout.VALIDATION_NAME
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,9 @@ def _read_manifest(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
     return manifest if isinstance(manifest, dict) else None
 
 
-def newest_data_version(s3: Any, bucket: str, processed_prefix: str = "processed/") -> DataVersion | None:
+def newest_data_version(
+    s3: Any, bucket: str, processed_prefix: str = layout.PROCESSED_PREFIX
+) -> DataVersion | None:
     """The newest folder under ``processed_prefix`` that has a readable manifest, or None."""
     prefix = processed_prefix if processed_prefix.endswith("/") else processed_prefix + "/"
     # Version names start with a UTC timestamp, so the name order is the time order.

@@ -17,22 +17,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlops_contracts import content_types
+from mlops_contracts import metrics as contract_metrics
+from mlops_contracts.tags import (
+    HP_DATA_VERSION,
+    HP_GIT_SHA,
+    HP_TRIGGER_REASON,
+    TAG_DATA_VERSION,
+    TAG_GIT_SHA,
+    TAG_TRIGGER_REASON,
+)
 from pipeline_core.tags import sanitize_tag_value, to_aws_tags
+
+_PREFIX = contract_metrics.VALIDATION_METRIC_PREFIX
 
 MAX_TRAINING_JOB_NAME_CHARS = 63
 MAX_TUNING_JOB_NAME_CHARS = 32
 _JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 # The model prints lines like ``validation:accuracy=0.8712;``; SageMaker scrapes them from the log.
-METRIC_NAMES = ("accuracy", "precision", "recall", "f1", "auc")
 METRIC_DEFINITIONS = [
-    {"Name": f"validation:{name}", "Regex": f"validation:{name}=([0-9.]+)"} for name in METRIC_NAMES
+    {"Name": f"{_PREFIX}{name}", "Regex": f"{_PREFIX}{name}=([0-9.]+)"}
+    for name in contract_metrics.VALIDATION_METRICS
 ]
-TAG_TRIGGER_REASON = "mlops:trigger-reason"
-TAG_DATA_VERSION = "mlops:data-version"
-TAG_GIT_SHA = "mlops:git-sha"
-HP_TRIGGER_REASON = "mlops_trigger_reason"
-HP_DATA_VERSION = "mlops_data_version"
-HP_GIT_SHA = "mlops_git_sha"
 # SageMaker's limit for one hyperparameter value.
 _MAX_HYPERPARAMETER_CHARS = 2500
 
@@ -132,13 +138,13 @@ def input_channels(spec: TrainingJobSpec) -> list[dict[str, Any]]:
         return entry
 
     channels = [
-        channel("train", spec.train_s3_uri, "text/csv" if spec.train_s3_uri.endswith(".csv") else None)
+        channel("train", spec.train_s3_uri, content_types.CSV if spec.train_s3_uri.endswith(".csv") else None)
     ]
     if spec.validation_s3_uri:
-        channels.append(channel("validation", spec.validation_s3_uri, "text/csv"))
+        channels.append(channel("validation", spec.validation_s3_uri, content_types.CSV))
     if spec.champion_model_s3_uri:
         # The approved model's model.tar.gz: train scores it on the same validation rows (like for like).
-        channels.append(channel("champion", spec.champion_model_s3_uri, "application/x-tar"))
+        channels.append(channel("champion", spec.champion_model_s3_uri, content_types.TAR))
     return channels
 
 

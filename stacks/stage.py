@@ -64,7 +64,10 @@ class MlopsStage(Stage):
         )
         for key, value in config.cost_allocation_tags.items():
             Tags.of(self).add(key, value)
-        apply_exemptions(self, resource_prefix=config.resource_prefix, job_name_prefix=config.job_name_prefix)
+        # Kept for the test that every acknowledgment matches a finding (tests/infra).
+        self.acknowledgments = apply_exemptions(
+            self, resource_prefix=config.resource_prefix, job_name_prefix=config.job_name_prefix
+        )
 
     def _add_serving(self, config: EnvironmentConfig) -> None:
         self.serving_state = ServingStateStack(

@@ -1,7 +1,8 @@
-"""Training pipeline and registry of one environment.
+"""Training pipeline and registry of one environment: wiring only.
 
-Image, execution role and model package group; the preprocessing, retraining and registration
-Lambdas with the EventBridge rules that start them; SSM parameters that the people's CLI reads.
+Image, execution role and model package group; the three pipeline constructs of constructs_lib
+(PreprocessingPipeline, RetrainingTrigger, ModelRegistration: each its function, rules and
+permissions) wired to the storage stack's buckets, key and topic; SSM parameters the CLI reads.
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import Aws, RemovalPolicy, Stack
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
@@ -21,18 +19,20 @@ from constructs import Construct
 from config import EnvironmentConfig
 from constructs_lib.model_image import ModelImage
 from constructs_lib.model_package_group import ModelPackageGroup
-from constructs_lib.runtime_function import RuntimeFunction, runtime_code
-from constructs_lib.s3_prefix_policy import list_access, object_access
+from constructs_lib.model_registration import ModelRegistration
+from constructs_lib.preprocessing_pipeline import PreprocessingPipeline
+from constructs_lib.retraining_trigger import RetrainingTrigger
+from constructs_lib.runtime_function import runtime_code
 from constructs_lib.sagemaker_training_role import SageMakerTrainingRole
-from mlops_contracts import events as contract_events
-from mlops_contracts import layout, parameters
+from mlops_contracts import layout, naming, parameters
 from stacks.storage_stack import StorageStack, bucket_name
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 class TrainingStack(Stack):
-    """Exposes ``image``, ``training_role``, ``model_package_group`` and the three functions."""
+    """Exposes ``image``, ``training_role``, ``model_package_group``, the three constructs
+    (``preprocessing``, ``retraining``, ``registration``) and their functions."""
 
     def __init__(
         self,
@@ -66,252 +66,69 @@ class TrainingStack(Stack):
         self.model_package_group = ModelPackageGroup(
             self,
             "ModelPackageGroup",
-            group_name=f"{config.resource_prefix}-models",
+            group_name=naming.model_package_group_name(config.name),
             description=f"Sentiment classifier versions for {config.name}",
             removal_policy=removal_policy,
         )
         group = self.model_package_group
+        log_retention_days = config.storage.function_log_retention_days
 
-        code = runtime_code(REPO_ROOT, model_code_paths=["__init__.py", "data.py"])
-        # Pseudo parameters (not the concrete env) keep ARNs, and so the cdk-nag finding ids, the same
-        # whether an environment pins its account or not.
-        sagemaker_arn = f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}"
-        training_job_arns = f"{sagemaker_arn}:training-job/{config.job_name_prefix}*"
-        tuning_job_arns = f"{sagemaker_arn}:hyper-parameter-tuning-job/{config.job_name_prefix}*"
-        common_env = {
-            "ENVIRONMENT_NAME": config.name,
-            "JOB_NAME_PREFIX": config.job_name_prefix,
-            "ALERT_TOPIC_ARN": topic.topic_arn,
-            "MODEL_PACKAGE_GROUP": group.group_name,
-        }
-
-        # --- preprocessing: raw/ uploads -> processed/<version>/ -------------------------------------
-        self.preprocess = RuntimeFunction(
+        self.preprocessing = PreprocessingPipeline(
             self,
             "Preprocess",
-            code=code,
-            handler="lambda_functions.preprocess.handler.lambda_handler",
-            description="Validates and cleans uploads under raw/ into a versioned processed/ data set",
-            service_name="preprocess",
+            code=runtime_code(REPO_ROOT, "preprocess", model_code_paths=["data.py"]),
+            data_bucket=data_bucket,
+            alert_topic=topic,
             encryption_key=key,
-            timeout_seconds=300,
-            memory_size=1024,
-            # Uploads are rare; a burst of them must not fan out into many large concurrent reads.
-            reserved_concurrency=2,
+            max_upload_bytes=config.preprocessing.max_upload_bytes,
+            validation_fraction=config.preprocessing.validation_fraction,
             removal_policy=removal_policy,
-            environment={
-                **common_env,
-                "DATA_BUCKET": data_bucket.bucket_name,
-                "RAW_PREFIX": layout.RAW_PREFIX,
-                "PROCESSED_PREFIX": layout.PROCESSED_PREFIX,
-                "REJECTED_PREFIX": layout.REJECTED_PREFIX,
-                "VALIDATION_FRACTION": "0.1",
-                "MAX_INPUT_BYTES": str(200 * 1024 * 1024),
-            },
-        ).function
-        for statement in (
-            object_access("ReadRawUploads", data_bucket, [layout.RAW_PREFIX], ["s3:GetObject"]),
-            # Without ListBucket a missing key answers 403 instead of 404.
-            list_access("ListRawUploads", data_bucket, [layout.RAW_PREFIX]),
-            object_access(
-                "WriteCleanedAndRejectedData",
-                data_bucket,
-                [layout.PROCESSED_PREFIX, layout.REJECTED_PREFIX],
-                ["s3:PutObject"],
-            ),
-        ):
-            self.preprocess.add_to_role_policy(statement)
-        events.Rule(
-            self,
-            "RawUploadRule",
-            description="Start preprocessing when a file lands under raw/ in the data bucket",
-            event_pattern=events.EventPattern(
-                source=[contract_events.S3_SOURCE],
-                detail_type=[contract_events.S3_OBJECT_CREATED],
-                detail={
-                    "bucket": {"name": [data_bucket.bucket_name]},
-                    "object": {"key": [{"prefix": layout.RAW_PREFIX}]},
-                },
-            ),
-            targets=[targets.LambdaFunction(self.preprocess, retry_attempts=2)],
+            log_retention_days=log_retention_days,
         )
-
-        # --- retraining: schedule, drift and by hand -------------------------------------------------
-        self.retrain = RuntimeFunction(
+        self.retraining = RetrainingTrigger(
             self,
             "Retrain",
-            code=code,
-            handler="lambda_functions.retrain.handler.lambda_handler",
-            description="Starts one SageMaker training job per trigger (schedule, drift or manual)",
-            service_name="retrain",
+            code=runtime_code(REPO_ROOT, "retrain", packages=["mlops_contracts", "pipeline_core"]),
+            environment_name=config.name,
+            training_image_uri=self.image.image_uri,
+            training_role=self.training_role,
+            data_bucket=data_bucket,
+            models_bucket=models_bucket,
+            model_package_group=group,
+            alert_topic=topic,
             encryption_key=key,
-            # One trigger at a time: the "is a job already running?" check must not race itself.
-            reserved_concurrency=1,
+            instance_type=training.instance_type,
+            volume_size_gb=training.volume_size_gb,
+            max_runtime_seconds=training.max_runtime_seconds,
+            max_wait_seconds=training.max_wait_seconds,
+            use_spot=training.use_spot,
+            hyperparameters=training.hyperparameters,
+            cost_tags=config.cost_allocation_tags,
+            schedule=training.schedule,
+            schedule_enabled=training.schedule_enabled,
+            git_sha=git_sha,
             removal_policy=removal_policy,
-            environment={
-                **common_env,
-                "TRAINING_IMAGE_URI": self.image.image_uri,
-                "TRAINING_ROLE_ARN": self.training_role.role_arn,
-                "DATA_BUCKET": data_bucket.bucket_name,
-                "PROCESSED_PREFIX": layout.PROCESSED_PREFIX,
-                "MODELS_BUCKET": models_bucket.bucket_name,
-                "MODEL_OUTPUT_PREFIX": layout.MODEL_OUTPUT_PREFIX,
-                "CHECKPOINT_PREFIX": layout.CHECKPOINT_PREFIX,
-                "KMS_KEY_ARN": key.key_arn,
-                "INSTANCE_TYPE": training.instance_type,
-                "VOLUME_SIZE_GB": str(training.volume_size_gb),
-                "MAX_RUNTIME_SECONDS": str(training.max_runtime_seconds),
-                "MAX_WAIT_SECONDS": str(training.max_wait_seconds),
-                "USE_SPOT": str(training.use_spot).lower(),
-                "HYPERPARAMETERS": json.dumps(dict(training.hyperparameters), sort_keys=True),
-                "GIT_SHA": git_sha,
-                "COST_TAGS": json.dumps(config.cost_allocation_tags, sort_keys=True),
-            },
-        ).function
-        self.retrain.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="StartAndTagTrainingJobs",
-                actions=["sagemaker:CreateTrainingJob", "sagemaker:AddTags", "sagemaker:DescribeTrainingJob"],
-                resources=[training_job_arns],
-            )
+            log_retention_days=log_retention_days,
         )
-        # ListTrainingJobs and ListModelPackages have no resource-level permissions.
-        self.retrain.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="FindRunningJobsAndChampion",
-                actions=["sagemaker:ListTrainingJobs", "sagemaker:ListModelPackages"],
-                resources=["*"],
-            )
-        )
-        self.retrain.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="ReadChampionPackage",
-                actions=["sagemaker:DescribeModelPackage"],
-                resources=[group.package_arn_pattern],
-            )
-        )
-        self.retrain.add_to_role_policy(
-            list_access("FindNewestDataVersion", data_bucket, [layout.PROCESSED_PREFIX])
-        )
-        self.retrain.add_to_role_policy(
-            object_access("ReadDataManifests", data_bucket, [layout.PROCESSED_PREFIX], ["s3:GetObject"])
-        )
-        self.retrain.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="HandTheTrainingRoleToSageMaker",
-                actions=["iam:PassRole"],
-                resources=[self.training_role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            )
-        )
-        key.grant(self.retrain, "kms:CreateGrant", "kms:DescribeKey")
-
-        schedule = events.Rule(
-            self,
-            "RetrainSchedule",
-            description=f"Scheduled retraining of {config.name}",
-            schedule=events.Schedule.expression(training.schedule),
-            enabled=training.schedule_enabled,
-        )
-        schedule.add_target(targets.LambdaFunction(self.retrain, retry_attempts=2))
-        events.Rule(
-            self,
-            "RetrainOnDrift",
-            description="Retrain when the drift check reports drift in this environment",
-            event_pattern=events.EventPattern(
-                source=[contract_events.EVENT_SOURCE],
-                detail_type=[contract_events.DRIFT_DETAIL_TYPE],
-                detail={"environment": [config.name]},
-            ),
-            targets=[targets.LambdaFunction(self.retrain, retry_attempts=2)],
-        )
-
-        # --- registration: finished jobs -> model package (gated) -----------------------------------
-        self.register = RuntimeFunction(
+        self.registration = ModelRegistration(
             self,
             "RegisterModel",
-            code=code,
-            handler="lambda_functions.register_model.handler.lambda_handler",
-            description="Registers finished training jobs as model packages behind a quality gate",
-            service_name="register-model",
+            code=runtime_code(REPO_ROOT, "register_model", packages=["mlops_contracts", "pipeline_core"]),
+            environment_name=config.name,
+            models_bucket=models_bucket,
+            model_package_group=group,
+            alert_topic=topic,
             encryption_key=key,
-            timeout_seconds=120,
-            reserved_concurrency=2,
+            min_accuracy=training.min_accuracy,
+            min_f1=training.min_f1,
+            max_regression=training.max_regression,
+            auto_approve=training.auto_approve,
             removal_policy=removal_policy,
-            environment={
-                **common_env,
-                "MODELS_BUCKET": models_bucket.bucket_name,
-                "MIN_ACCURACY": str(training.min_accuracy),
-                "MIN_F1": str(training.min_f1),
-                "MAX_REGRESSION": str(training.max_regression),
-                "AUTO_APPROVE": str(training.auto_approve).lower(),
-            },
-        ).function
-        self.register.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="ReadFinishedJobs",
-                actions=["sagemaker:DescribeTrainingJob", "sagemaker:DescribeHyperParameterTuningJob"],
-                resources=[training_job_arns, tuning_job_arns],
-            )
+            log_retention_days=log_retention_days,
         )
-        self.register.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="RegisterVersions",
-                actions=["sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage", "sagemaker:AddTags"],
-                resources=[group.group_arn, group.package_arn_pattern],
-            )
-        )
-        self.register.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="CompareWithExistingVersions",
-                actions=["sagemaker:DescribeModelPackage"],
-                resources=[group.package_arn_pattern],
-            )
-        )
-        self.register.add_to_role_policy(
-            iam.PolicyStatement(sid="ListVersions", actions=["sagemaker:ListModelPackages"], resources=["*"])
-        )
-        self.register.add_to_role_policy(
-            object_access("ReadJobOutputs", models_bucket, [layout.MODEL_OUTPUT_PREFIX], ["s3:GetObject"])
-        )
-        self.register.add_to_role_policy(
-            object_access(
-                "PublishModelMetrics", models_bucket, [layout.MODEL_METRICS_PREFIX], ["s3:PutObject"]
-            )
-        )
-        events.Rule(
-            self,
-            "TrainingFinishedRule",
-            description="Register or alert when one of this environment's training jobs ends",
-            event_pattern=events.EventPattern(
-                source=[contract_events.SAGEMAKER_SOURCE],
-                detail_type=[contract_events.TRAINING_STATE_CHANGE],
-                detail={
-                    "TrainingJobName": [{"prefix": config.job_name_prefix}],
-                    "TrainingJobStatus": list(contract_events.TERMINAL_TRAINING_STATES),
-                },
-            ),
-            targets=[targets.LambdaFunction(self.register, retry_attempts=4)],
-        )
-        events.Rule(
-            self,
-            "TuningFinishedRule",
-            description="Register the best training job of a finished hyperparameter tuning job",
-            event_pattern=events.EventPattern(
-                source=[contract_events.SAGEMAKER_SOURCE],
-                detail_type=[contract_events.TUNING_STATE_CHANGE],
-                detail={
-                    "HyperParameterTuningJobName": [{"prefix": config.job_name_prefix}],
-                    "HyperParameterTuningJobStatus": list(contract_events.TERMINAL_TRAINING_STATES),
-                },
-            ),
-            targets=[targets.LambdaFunction(self.register, retry_attempts=4)],
-        )
-
-        # --- shared grants ----------------------------------------------------------------------------
-        for function in (self.preprocess, self.retrain, self.register):
-            topic.grant_publish(function)
-            key.grant(function, "kms:Decrypt", "kms:GenerateDataKey*")
+        self.preprocess = self.preprocessing.function
+        self.retrain = self.retraining.function
+        self.register = self.registration.function
 
         # --- where the people's CLI finds things (python -m ops_cli --env NAME) ---------------
         published = {
@@ -324,6 +141,12 @@ class TrainingStack(Stack):
             parameters.JOB_NAME_PREFIX: config.job_name_prefix,
             parameters.RETRAIN_FUNCTION_NAME: self.retrain.function_name,
             parameters.ALERT_TOPIC_ARN: topic.topic_arn,
+            parameters.COST_TAGS: json.dumps(config.cost_allocation_tags, sort_keys=True),
+            parameters.TRAINING_DEFAULTS: json.dumps(
+                {name: getattr(training, name) for name in parameters.TRAINING_DEFAULT_FIELDS},
+                sort_keys=True,
+                default=dict,  # hyperparameters is a Mapping
+            ),
         }
         for name, value in published.items():
             ssm.StringParameter(

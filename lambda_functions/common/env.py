@@ -1,7 +1,9 @@
 """Typed reads of the Lambda's environment, failing with the variable's name (a deploy error).
 
-Configuration errors raise ``ConfigError``: a misconfigured function should fail loudly (and be
-retried into its dead-letter queue) rather than quietly do nothing.
+Every variable is required: a function has no defaults of its own that could disagree with the stack
+that configures it (the stack takes its values from ``config/``; names shared with other parts come
+from ``mlops_contracts`` and are not passed at all). Configuration errors raise ``ConfigError``; the
+handlers read their configuration at import, so a misconfigured function fails at cold start.
 """
 
 from __future__ import annotations
@@ -18,39 +20,32 @@ class ConfigError(RuntimeError):
     """An environment variable the function needs is missing or malformed."""
 
 
-def text(name: str, default: str | None = None, *, environ: Mapping[str, str] | None = None) -> str:
+def text(name: str, *, environ: Mapping[str, str] | None = None) -> str:
     environ = os.environ if environ is None else environ
-    value = environ.get(name, default)
+    value = environ.get(name)
     if value is None or value == "":
-        if default is not None:
-            return default
         raise ConfigError(f"environment variable {name} is not set")
     return value
 
 
-def optional(name: str, *, environ: Mapping[str, str] | None = None) -> str | None:
-    environ = os.environ if environ is None else environ
-    return environ.get(name) or None
-
-
-def integer(name: str, default: int | None = None, *, environ: Mapping[str, str] | None = None) -> int:
-    raw = text(name, None if default is None else str(default), environ=environ)
+def integer(name: str, *, environ: Mapping[str, str] | None = None) -> int:
+    raw = text(name, environ=environ)
     try:
         return int(raw)
     except ValueError:
         raise ConfigError(f"environment variable {name} must be an integer, got {raw!r}") from None
 
 
-def number(name: str, default: float | None = None, *, environ: Mapping[str, str] | None = None) -> float:
-    raw = text(name, None if default is None else str(default), environ=environ)
+def number(name: str, *, environ: Mapping[str, str] | None = None) -> float:
+    raw = text(name, environ=environ)
     try:
         return float(raw)
     except ValueError:
         raise ConfigError(f"environment variable {name} must be a number, got {raw!r}") from None
 
 
-def boolean(name: str, default: bool | None = None, *, environ: Mapping[str, str] | None = None) -> bool:
-    raw = text(name, None if default is None else str(default).lower(), environ=environ).strip().lower()
+def boolean(name: str, *, environ: Mapping[str, str] | None = None) -> bool:
+    raw = text(name, environ=environ).strip().lower()
     if raw in _TRUE:
         return True
     if raw in _FALSE:
@@ -59,10 +54,8 @@ def boolean(name: str, default: bool | None = None, *, environ: Mapping[str, str
 
 
 def string_map(name: str, *, environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """A JSON object of strings (HYPERPARAMETERS, COST_TAGS); unset means empty."""
-    raw = optional(name, environ=environ)
-    if raw is None:
-        return {}
+    """A JSON object of strings (HYPERPARAMETERS, COST_TAGS); ``{}`` when there are none."""
+    raw = text(name, environ=environ)
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as error:

@@ -14,7 +14,7 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lambda_functions.common.observability import powertools, reject_malformed
+from lambda_functions.common.observability import load_config, powertools, reject_malformed
 from lambda_functions.preprocess.config import PreprocessConfig
 from lambda_functions.preprocess.events import MalformedEventError, parse_upload
 from lambda_functions.preprocess.process import process_upload
@@ -26,7 +26,7 @@ logger, metrics = powertools("preprocess")
 @metrics.log_metrics
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    config = PreprocessConfig.from_env()
+    config = load_config(logger, PreprocessConfig.from_env)
     try:
         upload = parse_upload(event)
     except MalformedEventError as error:

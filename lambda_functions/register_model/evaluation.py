@@ -11,11 +11,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from mlops_contracts import layout, metrics
+from mlops_contracts import layout
+from mlops_contracts import metrics as contract_metrics
 from pipeline_core.s3_uri import join_s3_uri, split_s3_uri
 
 EVALUATION_NAME = layout.EVALUATION_FILE
-KEY_METRICS = metrics.VALIDATION_METRICS
+KEY_METRICS = contract_metrics.VALIDATION_METRICS
 # output.tar.gz holds two small JSON files; anything far larger is not what train writes.
 _MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 _MAX_EVALUATION_BYTES = 8 * 1024 * 1024

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_contracts.events import SAGEMAKER_SOURCE
-from mlops_contracts.events import TRAINING_STATE_CHANGE as TRAINING_DETAIL_TYPE
-from mlops_contracts.events import TUNING_STATE_CHANGE as TUNING_DETAIL_TYPE
+from mlops_contracts import events as contract_events
+
+SAGEMAKER_SOURCE = contract_events.SAGEMAKER_SOURCE
+TRAINING_DETAIL_TYPE = contract_events.TRAINING_STATE_CHANGE
+TUNING_DETAIL_TYPE = contract_events.TUNING_STATE_CHANGE
+TERMINAL_STATES = contract_events.TERMINAL_TRAINING_STATES
 
 
 class MalformedEventError(ValueError):

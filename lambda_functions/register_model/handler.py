@@ -14,7 +14,7 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lambda_functions.common.observability import powertools, reject_malformed
+from lambda_functions.common.observability import load_config, powertools, reject_malformed
 from lambda_functions.register_model.config import RegisterConfig
 from lambda_functions.register_model.events import MalformedEventError, parse_state_change
 from lambda_functions.register_model.register import handle_state_change
@@ -26,7 +26,7 @@ logger, metrics = powertools("register-model")
 @metrics.log_metrics
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    config = RegisterConfig.from_env()
+    config = load_config(logger, RegisterConfig.from_env)
     try:
         change = parse_state_change(event)
     except MalformedEventError as error:

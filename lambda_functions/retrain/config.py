@@ -1,4 +1,5 @@
-"""The retrain function's configuration, read once per invocation from its environment."""
+"""The retrain function's configuration: its environment (set by the stack from ``config/``) and the
+names ``mlops_contracts`` defines or derives from the environment name (never passed)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lambda_functions.common import env
+from mlops_contracts import layout, naming
 
 
 @dataclass(frozen=True)
@@ -15,11 +17,8 @@ class RetrainConfig:
     training_image_uri: str
     training_role_arn: str
     data_bucket: str
-    processed_prefix: str
     models_bucket: str
-    model_output_prefix: str
-    checkpoint_prefix: str
-    kms_key_arn: str | None
+    kms_key_arn: str
     instance_type: str
     volume_size_gb: int
     max_runtime_seconds: int
@@ -30,28 +29,29 @@ class RetrainConfig:
     git_sha: str
     alert_topic_arn: str
     cost_tags: dict[str, str]
+    processed_prefix: str = layout.PROCESSED_PREFIX
+    model_output_prefix: str = layout.MODEL_OUTPUT_PREFIX
+    checkpoint_prefix: str = layout.CHECKPOINT_PREFIX
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RetrainConfig:
+        environment_name = env.text("ENVIRONMENT_NAME", environ=environ)
         return cls(
-            environment_name=env.text("ENVIRONMENT_NAME", environ=environ),
-            job_name_prefix=env.text("JOB_NAME_PREFIX", environ=environ),
+            environment_name=environment_name,
+            job_name_prefix=naming.job_name_prefix(environment_name),
             training_image_uri=env.text("TRAINING_IMAGE_URI", environ=environ),
             training_role_arn=env.text("TRAINING_ROLE_ARN", environ=environ),
             data_bucket=env.text("DATA_BUCKET", environ=environ),
-            processed_prefix=env.text("PROCESSED_PREFIX", "processed/", environ=environ),
             models_bucket=env.text("MODELS_BUCKET", environ=environ),
-            model_output_prefix=env.text("MODEL_OUTPUT_PREFIX", "training-jobs/", environ=environ),
-            checkpoint_prefix=env.text("CHECKPOINT_PREFIX", "checkpoints/", environ=environ),
-            kms_key_arn=env.optional("KMS_KEY_ARN", environ=environ),
-            instance_type=env.text("INSTANCE_TYPE", "ml.m5.large", environ=environ),
-            volume_size_gb=env.integer("VOLUME_SIZE_GB", 10, environ=environ),
-            max_runtime_seconds=env.integer("MAX_RUNTIME_SECONDS", 3600, environ=environ),
-            max_wait_seconds=env.integer("MAX_WAIT_SECONDS", 7200, environ=environ),
-            use_spot=env.boolean("USE_SPOT", True, environ=environ),
+            kms_key_arn=env.text("KMS_KEY_ARN", environ=environ),
+            instance_type=env.text("INSTANCE_TYPE", environ=environ),
+            volume_size_gb=env.integer("VOLUME_SIZE_GB", environ=environ),
+            max_runtime_seconds=env.integer("MAX_RUNTIME_SECONDS", environ=environ),
+            max_wait_seconds=env.integer("MAX_WAIT_SECONDS", environ=environ),
+            use_spot=env.boolean("USE_SPOT", environ=environ),
             hyperparameters=env.string_map("HYPERPARAMETERS", environ=environ),
             model_package_group=env.text("MODEL_PACKAGE_GROUP", environ=environ),
-            git_sha=env.text("GIT_SHA", "unknown", environ=environ),
+            git_sha=env.text("GIT_SHA", environ=environ),
             alert_topic_arn=env.text("ALERT_TOPIC_ARN", environ=environ),
             cost_tags=env.string_map("COST_TAGS", environ=environ),
         )

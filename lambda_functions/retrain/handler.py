@@ -11,7 +11,7 @@ import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lambda_functions.common.observability import powertools, reject_malformed
+from lambda_functions.common.observability import load_config, powertools, reject_malformed
 from lambda_functions.retrain.config import RetrainConfig
 from lambda_functions.retrain.start_job import start_retraining
 from lambda_functions.retrain.triggers import MalformedEventError, parse_trigger
@@ -22,7 +22,7 @@ logger, metrics = powertools("retrain")
 @metrics.log_metrics
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    config = RetrainConfig.from_env()
+    config = load_config(logger, RetrainConfig.from_env)
     try:
         trigger = parse_trigger(event, environment=config.environment_name, request_id=context.aws_request_id)
     except MalformedEventError as error:

@@ -1,7 +1,7 @@
 """Deciding whether a trigger starts a training job, and starting it.
 
 Order matters: (1) a job with this trigger's name already exists -> duplicate delivery, nothing to
-do; (2) another job of this environment is InProgress -> skip (recorded, not queued); (3) no
+do; (2) another job of this environment is InProgress or Stopping -> skip (recorded, not queued); (3) no
 complete data version -> skip and alert; (4) create the job. CreateTrainingJob's ResourceInUse
 (two deliveries racing past step 1) also means "already started".
 """
@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from lambda_functions.common.alerts import publish_alert
 from lambda_functions.retrain.config import RetrainConfig
 from lambda_functions.retrain.triggers import Trigger, training_job_name
+from mlops_contracts.events import ACTIVE_TRAINING_STATES
 from pipeline_core.data_versions import DataVersion, newest_data_version
 from pipeline_core.registry import model_data_url, newest_approved_package
 from pipeline_core.s3_uri import join_s3_uri
@@ -33,15 +34,17 @@ def _job_exists(sagemaker: Any, job_name: str) -> bool:
 
 
 def running_jobs(sagemaker: Any, prefix: str) -> list[str]:
-    """Names of this environment's InProgress training jobs (NameContains is a substring filter)."""
+    """Names of this environment's jobs that still occupy the slot (InProgress or Stopping: a stopping
+    job still runs and bills until SageMaker finishes stopping it). NameContains is a substring filter."""
     names: list[str] = []
     paginator = sagemaker.get_paginator("list_training_jobs")
-    for page in paginator.paginate(StatusEquals="InProgress", NameContains=prefix):
-        names.extend(
-            summary["TrainingJobName"]
-            for summary in page.get("TrainingJobSummaries", [])
-            if summary["TrainingJobName"].startswith(prefix)
-        )
+    for status in ACTIVE_TRAINING_STATES:
+        for page in paginator.paginate(StatusEquals=status, NameContains=prefix):
+            names.extend(
+                summary["TrainingJobName"]
+                for summary in page.get("TrainingJobSummaries", [])
+                if summary["TrainingJobName"].startswith(prefix)
+            )
     return names
 
 

@@ -16,8 +16,8 @@ from typing import Any
 from mlops_contracts import events as contract_events
 from pipeline_core.training_job import MAX_TRAINING_JOB_NAME_CHARS, check_job_name
 
-SCHEDULE_SOURCE = "aws.events"
-SCHEDULE_DETAIL_TYPE = "Scheduled Event"
+SCHEDULE_SOURCE = contract_events.SCHEDULER_SOURCE
+SCHEDULE_DETAIL_TYPE = contract_events.SCHEDULED_EVENT
 DRIFT_SOURCE = contract_events.EVENT_SOURCE
 DRIFT_DETAIL_TYPE = contract_events.DRIFT_DETAIL_TYPE
 ACCURACY_DETAIL_TYPE = contract_events.ACCURACY_DETAIL_TYPE

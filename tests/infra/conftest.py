@@ -28,6 +28,8 @@ class SynthResult:
     template_files: dict[str, Path]
     # None when synth (including the cdk-nag validation) passed; the error text otherwise.
     validation_error: str | None
+    # Every cdk-nag acknowledgment attached, over all stages (stacks.compliance.Applied).
+    acknowledgments: tuple = ()
 
     def template(self, stage: str, stack: str) -> dict:
         return self.templates[f"{stage}/{stack}"]
@@ -73,7 +75,8 @@ def _synthesize(context: dict, tmp_path_factory: pytest.TempPathFactory) -> Synt
         for stack in stage.stacks
     }
     templates = {name: json.loads(path.read_text()) for name, path in template_files.items()}
-    return SynthResult(outdir, templates, template_files, validation_error)
+    acknowledgments = tuple(applied for stage in stages for applied in stage.acknowledgments)
+    return SynthResult(outdir, templates, template_files, validation_error, acknowledgments)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.compliance import CHECKOV_SKIPS, NAG_ACKNOWLEDGMENTS
+from stacks.compliance import CHECKOV_SKIPS, NAG_ACKNOWLEDGMENTS, WILDCARD_RESOURCE_ACTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
@@ -29,6 +29,68 @@ def test_cdk_nag_finds_nothing_unacknowledged(synth):
                 findings.append(f"{violation['ruleName']} at {paths}")
     assert synth.validation_error is None, "\n".join(findings) or synth.validation_error
     assert findings == []
+
+
+def nag_report(synth) -> list[dict]:
+    return json.loads((synth.outdir / "validation-report.json").read_text())["pluginReports"]
+
+
+def test_both_rule_packs_ran(synth):
+    assert {plugin["pluginName"] for plugin in nag_report(synth)} == {"AwsSolutions", "Serverless"}
+
+
+def test_every_acknowledgment_matches_a_finding(synth):
+    """An acknowledgment whose finding is gone (fixed, renamed, moved) would silently accept a future one."""
+    suppressed = {
+        (violation["acknowledgedAt"], violation["acknowledgedId"])
+        for plugin in nag_report(synth)
+        for violation in plugin["suppressedViolations"]
+    }
+    assert synth.acknowledgments
+    unmatched = [
+        f"{applied.rule} at {applied.construct_path}"
+        for applied in synth.acknowledgments
+        if (applied.construct_path, applied.rule) not in suppressed
+    ]
+    assert unmatched == [], "acknowledgments without a finding:\n" + "\n".join(unmatched)
+    unused = [e.rule for e in NAG_ACKNOWLEDGMENTS if not any(a.exemption == e for a in synth.acknowledgments)]
+    assert unused == [], "acknowledgments that name no construct:\n" + "\n".join(unused)
+
+
+def test_no_acknowledgment_accepts_a_wildcard_resource_on_any_policy():
+    assert not [e for e in NAG_ACKNOWLEDGMENTS if "Resource::*]" in e.rule and "*" in e.path]
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_roles_use_resource_star_only_for_the_acknowledged_actions(synth, stage):
+    """Each role's IAM5[Resource::*] acknowledgment lists its actions; a new wildcard action fails here."""
+    found: dict[str, set[str]] = {}
+    template = synth.template(stage, "Training")
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::IAM::Policy":
+            continue
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+            resources = (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if "*" in resources:
+                found.setdefault(logical_id, set()).update(actions)
+    expected = {}
+    for path, actions in WILDCARD_RESOURCE_ACTIONS.items():
+        (logical_id,) = [lid for lid in template["Resources"] if lid.startswith(logical_id_stem(path))]
+        expected[logical_id] = set(actions)
+    assert found == expected
+
+
+def logical_id_stem(path: str) -> str:
+    """CDK's logical id without its hash: path components after the stack, minus ``Resource`` and
+    components the previous one already ends with (``TrainingRole/Role`` -> ``TrainingRole``)."""
+    stem = ""
+    for part in path.split("/")[1:]:
+        if part != "Resource" and not stem.endswith(part):
+            stem += part
+    return stem
 
 
 def test_every_exemption_has_a_real_reason():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -93,3 +94,27 @@ def test_context_pins_account_and_region_over_the_cdk_defaults():
 def test_spot_needs_max_wait_at_least_max_runtime():
     with pytest.raises(ConfigError, match="max_wait_seconds"):
         load_environments({"environments": "dev", "dev.training.max_wait_seconds": "60"})
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ({"dev.storage.function_log_retention_days": "10"}, "function_log_retention_days must be one of"),
+        ({"dev.preprocessing.max_upload_bytes": "0"}, "max_upload_bytes must be a whole number"),
+        (
+            {"dev.preprocessing.validation_fraction": "0.5"},
+            "validation_fraction must be a number in (0, 0.5)",
+        ),
+    ],
+)
+def test_function_settings_are_validated(override, expected):
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        load_environments({"environments": "dev", **override})
+
+
+def test_function_log_retention_is_short_in_dev_and_long_in_prod():
+    assert ENVIRONMENTS[0].name == "dev" and ENVIRONMENTS[-1].name == "prod"
+    assert (
+        ENVIRONMENTS[0].storage.function_log_retention_days
+        < ENVIRONMENTS[-1].storage.function_log_retention_days
+    )

@@ -19,7 +19,7 @@ from constructs_lib.drift_check import MODEL_DRIFT_MODULES
 from lambda_functions.drift_check.config import DriftCheckConfig
 from mlops_contracts import events as contract_events
 from mlops_contracts import layout, metrics, naming
-from mlops_contracts.serving import CHALLENGER_VARIANT, CHAMPION_VARIANT
+from mlops_contracts.serving import CHALLENGER, CHAMPION
 
 ROOT = Path(__file__).resolve().parents[2]
 CAPTURE_ENV = "staging"  # instance-backed, two variants, data capture
@@ -82,7 +82,7 @@ def dev(synth) -> dict:
     return synth.template(SERVERLESS_ENV, "Monitoring")
 
 
-@pytest.mark.parametrize("variant", [CHAMPION_VARIANT, CHALLENGER_VARIANT])
+@pytest.mark.parametrize("variant", [CHAMPION, CHALLENGER])
 def test_latency_alarm_is_500_ms_in_microseconds_for_5_minutes(staging: dict, variant: str) -> None:
     props = alarm(staging, f"EndpointAlarms{variant.capitalize()}Latency")
     assert watched(props) == {
@@ -99,7 +99,7 @@ def test_latency_alarm_is_500_ms_in_microseconds_for_5_minutes(staging: dict, va
     assert len(props["AlarmActions"]) == 1 and is_alert_topic(props["AlarmActions"][0])
 
 
-@pytest.mark.parametrize("variant", [CHAMPION_VARIANT, CHALLENGER_VARIANT])
+@pytest.mark.parametrize("variant", [CHAMPION, CHALLENGER])
 def test_error_rate_alarm_is_metric_math_over_5_percent_for_3_minutes(staging: dict, variant: str) -> None:
     props = alarm(staging, f"EndpointAlarms{variant.capitalize()}ErrorRate")
     queries = {q["Id"]: q for q in props["Metrics"]}
@@ -129,14 +129,14 @@ def test_no_invocations_for_30_minutes_treats_missing_data_as_breaching(staging:
     props = alarm(staging, "EndpointAlarmsNoInvocations")
     metric = watched(props)
     assert metric["name"] == "Invocations" and metric["statistic"] == "Sum" and metric["period"] == 300
-    assert metric["dimensions"]["VariantName"] == CHAMPION_VARIANT
+    assert metric["dimensions"]["VariantName"] == CHAMPION
     assert props["EvaluationPeriods"] * metric["period"] == 30 * 60 and props["DatapointsToAlarm"] == 6
     assert props["Threshold"] == 1 and props["ComparisonOperator"] == "LessThanThreshold"
     assert props["TreatMissingData"] == "breaching"
     assert is_alert_topic(props["AlarmActions"][0])
 
 
-@pytest.mark.parametrize("variant", [CHAMPION_VARIANT, CHALLENGER_VARIANT])
+@pytest.mark.parametrize("variant", [CHAMPION, CHALLENGER])
 def test_drift_and_live_accuracy_alarms_watch_the_drift_checks_metrics(staging: dict, variant: str) -> None:
     expected_dimensions = metrics.variant_dimensions(naming.endpoint_name(CAPTURE_ENV), variant)
     drift = alarm(staging, f"EndpointAlarms{variant.capitalize()}Drift")
@@ -282,7 +282,7 @@ def test_drift_check_environment_feeds_its_configuration(staging: dict) -> None:
     config = DriftCheckConfig.from_env(environ)
     settings = CONFIGS[CAPTURE_ENV].monitoring
     assert config.endpoint_name == naming.endpoint_name(CAPTURE_ENV)
-    assert config.variants == (CHAMPION_VARIANT, CHALLENGER_VARIANT)
+    assert config.variants == (CHAMPION, CHALLENGER)
     assert (
         config.capture_prefix == layout.CAPTURE_PREFIX
         and config.ground_truth_prefix == layout.GROUND_TRUTH_PREFIX
@@ -387,7 +387,7 @@ def widget_metrics(body: str) -> list[list[Any]]:
     ]
 
 
-@pytest.mark.parametrize("variant", [CHAMPION_VARIANT, CHALLENGER_VARIANT])
+@pytest.mark.parametrize("variant", [CHAMPION, CHALLENGER])
 def test_dashboard_shows_each_variant(staging: dict, variant: str) -> None:
     body = dashboard_body(staging)
     rows = widget_metrics(body)

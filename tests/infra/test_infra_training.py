@@ -196,10 +196,25 @@ def test_retrain_function_gets_training_settings_from_config(synth, resources_of
     assert variables["USE_SPOT"] == str(training.use_spot).lower()
     assert variables["MAX_RUNTIME_SECONDS"] == str(training.max_runtime_seconds)
     assert variables["MAX_WAIT_SECONDS"] == str(training.max_wait_seconds)
-    assert variables["JOB_NAME_PREFIX"] == f"sentiment-{stage}--"
+    assert variables["ENVIRONMENT_NAME"] == stage
+    # Prefixes are not passed: the function takes them from mlops_contracts, so they cannot disagree.
+    assert not {name for name in variables if name.endswith("_PREFIX")}
     assert json.loads(variables["COST_TAGS"]) == ENVIRONMENTS[stage].cost_allocation_tags
     # One trigger at a time, so "is a job running?" cannot race itself.
     assert template["Resources"][retrain]["Properties"]["ReservedConcurrentExecutions"] == 1
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_preprocess_function_gets_its_limits_from_config(synth, resources_of_type, stage):
+    template = synth.template(stage, "Training")
+    preprocess = function_logical_id(
+        template, resources_of_type, "lambda_functions.preprocess.handler.lambda_handler"
+    )
+    variables = template["Resources"][preprocess]["Properties"]["Environment"]["Variables"]
+    settings = ENVIRONMENTS[stage].preprocessing
+    assert variables["MAX_INPUT_BYTES"] == str(settings.max_upload_bytes)
+    assert float(variables["VALIDATION_FRACTION"]) == settings.validation_fraction
+    assert not {name for name in variables if name.endswith("_PREFIX")}
 
 
 def test_only_the_retrain_function_may_pass_the_training_role(synth, resources_of_type):
@@ -227,22 +242,6 @@ def test_every_function_handler_resolves_to_real_code(synth, resources_of_type, 
     for handler in handlers:
         module, attribute = handler.rsplit(".", 1)
         assert callable(getattr(importlib.import_module(module), attribute))
-
-
-def test_lambda_asset_holds_only_runtime_code(synth):
-    manifest = json.loads((synth.outdir / "assembly-dev" / "manifest.json").read_text())
-    assert manifest  # the staged assets live beside the top-level assembly
-    lambda_assets = [
-        path
-        for path in synth.outdir.glob("asset.*")
-        if (path / "lambda_functions" / "retrain" / "handler.py").exists()
-    ]
-    assert len(lambda_assets) == 1
-    files = {str(p.relative_to(lambda_assets[0])) for p in lambda_assets[0].rglob("*.py")}
-    assert "model_code/data.py" in files and "pipeline_core/training_job.py" in files
-    assert "mlops_contracts/layout.py" in files and not any(f.startswith("ops_cli/") for f in files)
-    # Nothing that needs numpy/scikit-learn, no tests, no CDK code.
-    assert not any(f.startswith(("model_code/model", "stacks/", "tests/", "constructs_lib/")) for f in files)
 
 
 def test_model_image_is_staged_from_model_code_and_used_by_training(synth, resources_of_type):

@@ -31,7 +31,7 @@ from lambda_functions.drift_check.config import DriftCheckConfig
 from lambda_functions.retrain.triggers import parse_trigger
 from mlops_contracts import events as contract_events
 from mlops_contracts import layout, metrics, naming
-from mlops_contracts.serving import CHALLENGER_VARIANT, CHAMPION_VARIANT
+from mlops_contracts.serving import CHALLENGER, CHAMPION
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "model_code" / "sample_data"
@@ -178,7 +178,7 @@ def config_for(kit: Any, topic_arn: str, **overrides: Any) -> DriftCheckConfig:
     values: dict[str, Any] = {
         "environment_name": "dev",
         "endpoint_name": ENDPOINT,
-        "variants": (CHAMPION_VARIANT, CHALLENGER_VARIANT),
+        "variants": (CHAMPION, CHALLENGER),
         "data_bucket": kit.DATA_BUCKET,
         "capture_prefix": layout.CAPTURE_PREFIX,
         "ground_truth_prefix": layout.GROUND_TRUTH_PREFIX,
@@ -211,7 +211,7 @@ def env(aws: Any, kit: Any, model_dir: Path) -> Env:
         Bucket=kit.MODELS_BUCKET, Key=JOB_OUTPUT + layout.OUTPUT_ARCHIVE, Body=archive.getvalue()
     )
     role = f"arn:aws:iam::{kit.ACCOUNT}:role/sagemaker"
-    for variant in (CHAMPION_VARIANT, CHALLENGER_VARIANT):
+    for variant in (CHAMPION, CHALLENGER):
         aws.sagemaker.create_model(
             ModelName=f"model-{variant}",
             PrimaryContainer={
@@ -230,7 +230,7 @@ def env(aws: Any, kit: Any, model_dir: Path) -> Env:
                 "InstanceType": "ml.m5.large",
                 "InitialVariantWeight": weight,
             }
-            for variant, weight in ((CHAMPION_VARIANT, 0.9), (CHALLENGER_VARIANT, 0.1))
+            for variant, weight in ((CHAMPION, 0.9), (CHALLENGER, 0.1))
         ],
     )
     aws.sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="config-1")
@@ -271,22 +271,22 @@ def test_window_without_drift_is_scored_below_threshold_and_triggers_nothing(
     env: Env, predictor: Any
 ) -> None:
     lines = capture_lines(in_domain(240, seed=1), predictor)
-    env.put_capture(CHAMPION_VARIANT, lines[:120], "00-01-000-aaaa")
-    env.put_capture(CHAMPION_VARIANT, lines[120:], "00-31-000-bbbb")
-    env.put_capture(CHALLENGER_VARIANT, capture_lines(in_domain(120, seed=2), predictor), "00-02-000-cccc")
+    env.put_capture(CHAMPION, lines[:120], "00-01-000-aaaa")
+    env.put_capture(CHAMPION, lines[120:], "00-31-000-bbbb")
+    env.put_capture(CHALLENGER, capture_lines(in_domain(120, seed=2), predictor), "00-02-000-cccc")
 
     result = env.run()
 
-    champion = result.variants[CHAMPION_VARIANT]
+    champion = result.variants[CHAMPION]
     assert champion["requests"] == 240
     assert champion["capture"]["files_read"] == 2 and champion["capture"]["malformed"] == 0
     assert champion["score"] < 0.3 and champion["drifted"] is False
-    assert result.variants[CHALLENGER_VARIANT]["score"] < 0.3
+    assert result.variants[CHALLENGER]["score"] < 0.3
     assert result.events == []
     assert env.drain(env.events_queue) == [] and alerts(env) == []
     published = {(p.name, p.dimensions[metrics.VARIANT_DIMENSION]) for p in result.metrics}
-    assert (metrics.DRIFT_SCORE, CHAMPION_VARIANT) in published
-    assert (metrics.DRIFT_SCORE, CHALLENGER_VARIANT) in published
+    assert (metrics.DRIFT_SCORE, CHAMPION) in published
+    assert (metrics.DRIFT_SCORE, CHALLENGER) in published
     features = {
         p.dimensions[metrics.FEATURE_DIMENSION] for p in result.metrics if p.name == metrics.DRIFT_FEATURE
     }
@@ -294,17 +294,17 @@ def test_window_without_drift_is_scored_below_threshold_and_triggers_nothing(
 
 
 def test_other_domain_triggers_retraining_once_across_two_runs_and_alerts(env: Env, predictor: Any) -> None:
-    env.put_capture(CHAMPION_VARIANT, capture_lines(other_domain(150, seed=3), predictor), "10-00-000-dddd")
+    env.put_capture(CHAMPION, capture_lines(other_domain(150, seed=3), predictor), "10-00-000-dddd")
     first = env.run()
     time.sleep(
         1.5
     )  # S3 LastModified has one-second resolution: the next file must be newer than the watermark
-    env.put_capture(CHAMPION_VARIANT, capture_lines(other_domain(150, seed=4), predictor), "11-00-000-eeee")
+    env.put_capture(CHAMPION, capture_lines(other_domain(150, seed=4), predictor), "11-00-000-eeee")
     second = env.run()
 
-    assert first.variants[CHAMPION_VARIANT]["score"] > 0.3
-    assert second.variants[CHAMPION_VARIANT]["requests"] == 150  # only the new file
-    assert second.variants[CHAMPION_VARIANT]["score"] > 0.3
+    assert first.variants[CHAMPION]["score"] > 0.3
+    assert second.variants[CHAMPION]["requests"] == 150  # only the new file
+    assert second.variants[CHAMPION]["score"] > 0.3
     assert [e["status"] for e in first.events] == ["emitted"]
     assert [e["status"] for e in second.events] == ["cooling-down"]
 
@@ -317,18 +317,18 @@ def test_other_domain_triggers_retraining_once_across_two_runs_and_alerts(env: E
     sent = alerts(env)
     assert len(sent) == 1
     assert sent[0]["subject"].startswith("[dev] drift ") and "retraining requested" in sent[0]["subject"]
-    assert sent[0]["body"]["variant"] == CHAMPION_VARIANT
+    assert sent[0]["body"]["variant"] == CHAMPION
 
 
 def test_too_small_window_is_reported_not_scored(env: Env, predictor: Any) -> None:
-    env.put_capture(CHAMPION_VARIANT, capture_lines(other_domain(12, seed=5), predictor), "20-00-000-ffff")
+    env.put_capture(CHAMPION, capture_lines(other_domain(12, seed=5), predictor), "20-00-000-ffff")
 
     result = env.run()
 
-    report = result.variants[CHAMPION_VARIANT]
+    report = result.variants[CHAMPION]
     assert report["score"] is None and report["drifted"] is False and report["requests"] == 12
     assert "too few requests" in report["reason"]
-    names = {p.name for p in result.metrics if p.dimensions[metrics.VARIANT_DIMENSION] == CHAMPION_VARIANT}
+    names = {p.name for p in result.metrics if p.dimensions[metrics.VARIANT_DIMENSION] == CHAMPION}
     assert metrics.DRIFT_SCORE not in names and metrics.DRIFT_REQUESTS in names
     assert result.events == [] and env.drain(env.events_queue) == []
 
@@ -340,9 +340,9 @@ def test_malformed_lines_are_counted_and_skipped(env: Env, predictor: Any) -> No
         json.dumps({"captureData": {"endpointInput": section("INPUT", "application/json", "!!", "BASE64")}}),
         json.dumps({"eventVersion": "0"}),
     ]
-    env.put_capture(CHAMPION_VARIANT, good[:30] + broken + good[30:], "30-00-000-gggg")
+    env.put_capture(CHAMPION, good[:30] + broken + good[30:], "30-00-000-gggg")
 
-    report = env.run().variants[CHAMPION_VARIANT]
+    report = env.run().variants[CHAMPION]
 
     assert report["requests"] == 60
     assert report["capture"]["lines"] == 63 and report["capture"]["malformed"] == 3
@@ -351,18 +351,18 @@ def test_malformed_lines_are_counted_and_skipped(env: Env, predictor: Any) -> No
 
 def test_files_outside_the_window_are_not_read(env: Env, predictor: Any) -> None:
     """Files written before the last run (its watermark) are left alone, wherever their hour folder is."""
-    env.put_capture(CHAMPION_VARIANT, capture_lines(in_domain(60, seed=7), predictor), "40-00-000-hhhh")
+    env.put_capture(CHAMPION, capture_lines(in_domain(60, seed=7), predictor), "40-00-000-hhhh")
     first = env.run()
     time.sleep(1.5)
     late_hour = datetime.now(UTC) - timedelta(hours=1)  # written now into the previous hour's folder
     env.put_capture(
-        CHAMPION_VARIANT, capture_lines(in_domain(55, seed=8), predictor), "59-59-000-iiii", hour=late_hour
+        CHAMPION, capture_lines(in_domain(55, seed=8), predictor), "59-59-000-iiii", hour=late_hour
     )
 
     second = env.run()
 
-    assert first.variants[CHAMPION_VARIANT]["requests"] == 60
-    assert second.variants[CHAMPION_VARIANT]["requests"] == 55
+    assert first.variants[CHAMPION]["requests"] == 60
+    assert second.variants[CHAMPION]["requests"] == 55
 
 
 def test_ground_truth_is_joined_per_variant_and_low_accuracy_triggers_retraining(
@@ -370,7 +370,7 @@ def test_ground_truth_is_joined_per_variant_and_low_accuracy_triggers_retraining
 ) -> None:
     texts = in_domain(60, seed=9)
     ids = [f"req-{i:04d}" for i in range(60)]
-    env.put_capture(CHAMPION_VARIANT, capture_lines(texts, predictor, ids=ids), "50-00-000-jjjj")
+    env.put_capture(CHAMPION, capture_lines(texts, predictor, ids=ids), "50-00-000-jjjj")
     answers = predictor.predict(texts)
     # People label 50 of them: 25 agree with the model, 25 contradict it -> accuracy 0.5.
     labels = []
@@ -388,14 +388,14 @@ def test_ground_truth_is_joined_per_variant_and_low_accuracy_triggers_retraining
 
     result = env.run()
 
-    champion = result.accuracy[CHAMPION_VARIANT]
+    champion = result.accuracy[CHAMPION]
     assert champion["joined_this_run"] == 50 and champion["accuracy"] == 0.5
     assert result.accuracy["labels"]["malformed"] == 1
-    assert result.accuracy[CHALLENGER_VARIANT]["joined_this_run"] == 0
+    assert result.accuracy[CHALLENGER]["joined_this_run"] == 0
     points = {(p.name, p.dimensions[metrics.VARIANT_DIMENSION]): p.value for p in result.metrics}
-    assert points[(metrics.LIVE_ACCURACY, CHAMPION_VARIANT)] == 0.5
-    assert points[(metrics.LABELLED_REQUESTS, CHAMPION_VARIANT)] == 50
-    assert (metrics.LIVE_ACCURACY, CHALLENGER_VARIANT) not in points  # no labels: nothing to judge
+    assert points[(metrics.LIVE_ACCURACY, CHAMPION)] == 0.5
+    assert points[(metrics.LABELLED_REQUESTS, CHAMPION)] == 50
+    assert (metrics.LIVE_ACCURACY, CHALLENGER) not in points  # no labels: nothing to judge
 
     delivered = env.drain(env.events_queue)
     assert [event["detail-type"] for event in delivered] == [contract_events.ACCURACY_DETAIL_TYPE]
@@ -408,7 +408,7 @@ def test_labels_accumulate_until_enough_to_judge(env: Env, predictor: Any) -> No
     env.config = replace(env.config, min_labelled_requests=25)
     texts = in_domain(30, seed=10)
     ids = [f"acc-{i}" for i in range(30)]
-    env.put_capture(CHAMPION_VARIANT, capture_lines(texts, predictor, ids=ids), "55-00-000-kkkk")
+    env.put_capture(CHAMPION, capture_lines(texts, predictor, ids=ids), "55-00-000-kkkk")
     answers = predictor.predict(texts)
     truth = [json.dumps({"inference_id": i, "label": a["label"]}) for i, a in zip(ids, answers, strict=True)]
     env.s3.put_object(
@@ -421,10 +421,10 @@ def test_labels_accumulate_until_enough_to_judge(env: Env, predictor: Any) -> No
     )
     second = env.run()
 
-    assert "too few labelled requests" in first.accuracy[CHAMPION_VARIANT]["reason"]
-    assert second.accuracy[CHAMPION_VARIANT]["joined_this_run"] == 10
-    assert second.accuracy[CHAMPION_VARIANT]["labelled_total"] == 30
-    assert second.accuracy[CHAMPION_VARIANT]["accuracy"] == 1.0  # judged on all 30, above the threshold
+    assert "too few labelled requests" in first.accuracy[CHAMPION]["reason"]
+    assert second.accuracy[CHAMPION]["joined_this_run"] == 10
+    assert second.accuracy[CHAMPION]["labelled_total"] == 30
+    assert second.accuracy[CHAMPION]["accuracy"] == 1.0  # judged on all 30, above the threshold
     assert second.events == []
 
 
@@ -452,11 +452,11 @@ class Context(dict):
 def test_handler_publishes_metrics_with_the_alarm_dimensions(
     env: Env, predictor: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    env.put_capture(CHAMPION_VARIANT, capture_lines(in_domain(60, seed=11), predictor), "58-00-000-llll")
+    env.put_capture(CHAMPION, capture_lines(in_domain(60, seed=11), predictor), "58-00-000-llll")
     for name, value in {
         "ENVIRONMENT_NAME": "dev",
         "ENDPOINT_NAME": ENDPOINT,
-        "VARIANTS": f"{CHAMPION_VARIANT},{CHALLENGER_VARIANT}",
+        "VARIANTS": f"{CHAMPION},{CHALLENGER}",
         "DATA_BUCKET": env.config.data_bucket,
         "CAPTURE_PREFIX": layout.CAPTURE_PREFIX,
         "GROUND_TRUTH_PREFIX": layout.GROUND_TRUTH_PREFIX,
@@ -482,10 +482,10 @@ def test_handler_publishes_metrics_with_the_alarm_dimensions(
         {"source": "aws.events", "detail-type": "Scheduled Event"}, Context()
     )
 
-    assert summary["variants"][CHAMPION_VARIANT]["requests"] == 60
+    assert summary["variants"][CHAMPION]["requests"] == 60
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     score = next(record for record in emf if "DriftScore" in record)
-    expected = metrics.variant_dimensions(ENDPOINT, CHAMPION_VARIANT)
+    expected = metrics.variant_dimensions(ENDPOINT, CHAMPION)
     assert score["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [list(expected)]
     assert {key: score[key] for key in expected} == expected
     assert score["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "MLOpsSentimentTest"

@@ -22,9 +22,6 @@ GOOD_REVIEWS = [(f"review number {i} was {'great' if i % 2 else 'awful'}", i % 2
 def preprocess_env(kit: Any, topic_arn: str) -> dict[str, str]:
     return {
         "DATA_BUCKET": kit.DATA_BUCKET,
-        "RAW_PREFIX": "raw/",
-        "PROCESSED_PREFIX": "processed/",
-        "REJECTED_PREFIX": "rejected/",
         "VALIDATION_FRACTION": "0.2",
         "MAX_INPUT_BYTES": "100000",
         "ALERT_TOPIC_ARN": topic_arn,

@@ -19,7 +19,6 @@ def register_env(kit: Any, topic_arn: str, *, auto_approve: str = "false") -> di
     return {
         "ENVIRONMENT_NAME": "dev",
         "MODEL_PACKAGE_GROUP": kit.GROUP,
-        "JOB_NAME_PREFIX": kit.PREFIX,
         "MODELS_BUCKET": kit.MODELS_BUCKET,
         "ALERT_TOPIC_ARN": topic_arn,
         "MIN_ACCURACY": "0.80",

@@ -18,14 +18,10 @@ from pipeline_core.training_job import METRIC_DEFINITIONS
 def retrain_env(kit: Any, topic_arn: str) -> dict[str, str]:
     return {
         "ENVIRONMENT_NAME": "dev",
-        "JOB_NAME_PREFIX": kit.PREFIX,
         "TRAINING_IMAGE_URI": kit.IMAGE,
         "TRAINING_ROLE_ARN": f"arn:aws:iam::{kit.ACCOUNT}:role/sentiment-dev-training",
         "DATA_BUCKET": kit.DATA_BUCKET,
-        "PROCESSED_PREFIX": "processed/",
         "MODELS_BUCKET": kit.MODELS_BUCKET,
-        "MODEL_OUTPUT_PREFIX": "training-jobs/",
-        "CHECKPOINT_PREFIX": "checkpoints/",
         "KMS_KEY_ARN": f"arn:aws:kms:{kit.REGION}:{kit.ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         "INSTANCE_TYPE": "ml.m5.large",
         "VOLUME_SIZE_GB": "10",
@@ -124,10 +120,11 @@ def test_the_same_trigger_delivered_twice_starts_one_job(aws, kit) -> None:
     assert len(aws.sagemaker.list_training_jobs()["TrainingJobSummaries"]) == 1
 
 
-def test_a_trigger_while_a_job_runs_starts_none(aws, kit) -> None:
+@pytest.mark.parametrize("state", ["InProgress", "Stopping"])
+def test_a_trigger_while_a_job_runs_starts_none(aws, kit, state) -> None:
     put_data_version(aws, kit, "20250301T000000Z-bbbbbbbbbbbb")
     running = run(aws, kit, kit.load_event("scheduled_event.json"))
-    kit.set_training_job_status(running["job_name"], "InProgress")
+    kit.set_training_job_status(running["job_name"], state)
 
     result = run(aws, kit, {"reason": "new labels arrived", "requested_by": "alice"})
 

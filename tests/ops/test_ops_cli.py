@@ -16,6 +16,8 @@ import pytest
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
+from mlops_contracts.parameters import TRAINING_KEYS, parameter_name
+from mlops_contracts.tags import COST_TAG_KEYS
 from model_code.hyperparameters import Hyperparameters
 from ops_cli.cli import main
 from ops_cli.jobs import PARAMETER_RANGES
@@ -31,6 +33,24 @@ SETTINGS = {
     "job-name-prefix": "sentiment-dev--",
     "retrain-function-name": "sentiment-dev-retrain",
     "alert-topic-arn": "arn:aws:sns:us-east-1:123456789012:alerts",
+    "cost-tags": json.dumps(
+        {
+            "project": "mlops-sentiment",
+            "environment": "dev",
+            "owner": "ml-platform",
+            "cost-center": "ml-research",
+        }
+    ),
+    "training-defaults": json.dumps(
+        {
+            "instance_type": "ml.c5.xlarge",
+            "volume_size_gb": 12,
+            "max_runtime_seconds": 1200,
+            "max_wait_seconds": 2400,
+            "use_spot": True,
+            "hyperparameters": {"c": "3.0", "min_df": "2"},
+        }
+    ),
 }
 
 
@@ -42,7 +62,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     with mock_aws():
         ssm = boto3.client("ssm", region_name=REGION)
         for key, value in SETTINGS.items():
-            ssm.put_parameter(Name=f"/mlops-sentiment/dev/{key}", Value=value, Type="String")
+            ssm.put_parameter(Name=parameter_name("dev", key), Value=value, Type="String")
         s3 = boto3.client("s3", region_name=REGION)
         for bucket in ("data-dev", "models-dev"):
             s3.create_bucket(Bucket=bucket)
@@ -80,6 +100,51 @@ def test_train_starts_a_job_on_the_newest_data_with_spot_off(cloud, capsys) -> N
     assert job["EnableManagedSpotTraining"] is False
     channels = {c["ChannelName"] for c in job["InputDataConfig"]}
     assert channels == {"train", "validation"}
+
+
+def test_settings_fixture_holds_every_published_parameter() -> None:
+    assert set(SETTINGS) == set(TRAINING_KEYS)
+
+
+def test_unset_job_options_take_the_environments_training_settings_and_all_cost_tags(cloud, capsys) -> None:
+    assert main(["train", "--hyperparameter", "c=5.0"]) == 0
+    started = json.loads(capsys.readouterr().out)
+    job = cloud["sagemaker"].describe_training_job(TrainingJobName=started["training_job"])
+    assert job["ResourceConfig"]["InstanceType"] == "ml.c5.xlarge"
+    assert job["ResourceConfig"]["VolumeSizeInGB"] == 12
+    assert job["StoppingCondition"] == {"MaxRuntimeInSeconds": 1200, "MaxWaitTimeInSeconds": 2400}
+    assert job["EnableManagedSpotTraining"] is True
+    # The command line wins over the environment's hyperparameters; the others stay.
+    assert job["HyperParameters"]["c"] == "5.0" and job["HyperParameters"]["min_df"] == "2"
+    tags = {
+        tag["Key"]: tag["Value"]
+        for tag in cloud["sagemaker"].list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]
+    }
+    assert {key: tags[key] for key in COST_TAG_KEYS} == json.loads(SETTINGS["cost-tags"])
+
+
+def test_a_longer_runtime_than_the_environments_raises_max_wait_with_it(cloud, capsys) -> None:
+    assert main(["train", "--max-runtime", "5000"]) == 0
+    started = json.loads(capsys.readouterr().out)
+    job = cloud["sagemaker"].describe_training_job(TrainingJobName=started["training_job"])
+    assert job["StoppingCondition"] == {"MaxRuntimeInSeconds": 5000, "MaxWaitTimeInSeconds": 5000}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("cost-tags", json.dumps({"project": "p"}), "lacks environment, owner, cost-center"),
+        ("training-defaults", "not json", "is not JSON"),
+        ("training-defaults", json.dumps({"instance_type": "ml.m5.large"}), "lacks volume_size_gb"),
+    ],
+)
+def test_a_stale_published_setting_is_one_line(cloud, capsys, key, value, message) -> None:
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name=parameter_name("dev", key), Value=value, Type="String", Overwrite=True
+    )
+    assert main(["train"]) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
 
 
 def test_train_accepts_an_s3_input_folder(cloud, capsys) -> None:

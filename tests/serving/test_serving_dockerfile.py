@@ -51,7 +51,7 @@ def test_every_copied_file_is_in_the_context_and_not_ignored() -> None:
         words = line.split()
         if words[:1] == ["COPY"] and not any(w.startswith("--from") for w in words):
             sources += [w for w in words[1:-1] if not w.startswith("--")]
-    assert {"requirements.txt", "bin/serve", "bin/train", "."} <= set(sources)
+    assert {"requirements.lock", "bin/serve", "bin/train", "."} <= set(sources)
     for source in sources:
         assert (CONTEXT / source).exists(), source
         if source != ".":
