@@ -32,7 +32,10 @@ class PreprocessingPipeline(RuntimeFunction):
         max_upload_bytes: int,
         validation_fraction: float,
         memory_size: int = 1024,
-        timeout_seconds: int = 300,
+        # Measured (benchmarks/README.md, preprocessing memory): about 0.44 CPU-seconds and 1.9 MB of
+        # /tmp per input MB, so the largest allowed upload needs minutes and more than the default /tmp.
+        timeout_seconds: int = 900,
+        ephemeral_storage_mb: int = 1024,
         # Uploads are rare; a burst of them must not fan out into many large concurrent reads.
         reserved_concurrency: int = 2,
         log_retention_days: int = 90,
@@ -48,6 +51,7 @@ class PreprocessingPipeline(RuntimeFunction):
             encryption_key=encryption_key,
             timeout_seconds=timeout_seconds,
             memory_size=memory_size,
+            ephemeral_storage_mb=ephemeral_storage_mb,
             reserved_concurrency=reserved_concurrency,
             removal_policy=removal_policy,
             log_retention_days=log_retention_days,
@@ -69,7 +73,8 @@ class PreprocessingPipeline(RuntimeFunction):
                 "WriteCleanedAndRejectedData",
                 data_bucket,
                 [layout.PROCESSED_PREFIX, layout.REJECTED_PREFIX],
-                ["s3:PutObject"],
+                # Outputs are uploaded in parts; a failed upload aborts its parts instead of leaving them.
+                ["s3:PutObject", "s3:AbortMultipartUpload"],
             ),
         ):
             self.function.add_to_role_policy(statement)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
+from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Size, Stack
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -76,6 +76,7 @@ class RuntimeFunction(Construct):
         service_name: str,
         timeout_seconds: int = 60,
         memory_size: int = 512,
+        ephemeral_storage_mb: int = 512,
         reserved_concurrency: int | None = None,
         log_retention_days: int = 90,
         removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
@@ -127,6 +128,7 @@ class RuntimeFunction(Construct):
             description=description,
             timeout=Duration.seconds(timeout_seconds),
             memory_size=memory_size,
+            ephemeral_storage_size=Size.mebibytes(ephemeral_storage_mb),
             layers=[powertools],
             environment={
                 "POWERTOOLS_SERVICE_NAME": service_name,

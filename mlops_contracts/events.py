@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-# Our own events (put by the drift check, consumed by the retrain function).
+# Our own events (put by the drift check, consumed by the retrain function), on the default bus.
+EVENT_BUS_NAME = "default"
 EVENT_SOURCE = "mlops-sentiment"
 DRIFT_DETAIL_TYPE = "Model Drift Detected"
 ACCURACY_DETAIL_TYPE = "Model Accuracy Degraded"

@@ -17,8 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from model_code.hyperparameters import HyperparameterError
 from model_code.inference import write_predictions
-from ops_cli import cost, jobs, people
-from ops_cli import jobs, people, serving_commands
+from ops_cli import cost, jobs, people, serving_commands
 from ops_cli.endpoint_client import EndpointError, invoke
 from ops_cli.settings import OpsError, load_settings
 from pipeline_core.registry import RegistryError

@@ -60,6 +60,11 @@ WILDCARD_RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
         "sagemaker:ListTrainingJobs",
     ),
     "Training/RegisterModel/Role/DefaultPolicy/Resource": (*_XRAY, "sagemaker:ListModelPackages"),
+    "Serving/ModelRole/Role/DefaultPolicy/Resource": (
+        "cloudwatch:PutMetricData",
+        "ecr:GetAuthorizationToken",
+    ),
+    "Serving/ServingRollout/Role/DefaultPolicy/Resource": _XRAY,
 }
 _WHY_NO_RESOURCE = {
     "cloudwatch:PutMetricData": "PutMetricData is scoped by a cloudwatch:namespace condition instead",
@@ -140,20 +145,46 @@ NAG_ACKNOWLEDGMENTS: tuple[Exemption, ...] = (
         for role in ("Retrain", "RegisterModel")
     ),
     Exemption(path="Training/*/Function/Resource", rule="AwsSolutions::AwsSolutions-L1", reason=_RUNTIME_PIN),
-    Exemption(
-        path="Training/*/Function/Resource", rule=f"{_SERVERLESS}-LambdaLatestVersion", reason=_RUNTIME_PIN
+    *(
+        Exemption(
+            path=f"{function}/Function/Resource",
+            rule=f"{_SERVERLESS}-LambdaLatestVersion",
+            reason=_RUNTIME_PIN,
+        )
+        for function in ("Training/*", "Serving/ServingRollout")
     ),
-    Exemption(
-        path="Training/*/DeadLetters/Resource",
-        rule=f"{_SERVERLESS}-SQSRedrivePolicy",
-        reason="This queue is itself the dead-letter queue of a function and its EventBridge rules: the "
-        "last stop, read by people; a redrive policy would only move its messages somewhere else.",
+    *(
+        Exemption(
+            path=f"{function}/DeadLetters/Resource",
+            rule=f"{_SERVERLESS}-SQSRedrivePolicy",
+            reason="This queue is itself the dead-letter queue of a function and its EventBridge rules: the "
+            "last stop, read by people; a redrive policy would only move its messages somewhere else.",
+        )
+        for function in ("Training/*", "Serving/ServingRollout", "Monitoring/DriftCheck")
     ),
-    Exemption(
-        path="Training/*/Function/EventInvokeConfig/Resource",
-        rule=f"{_SERVERLESS}-LambdaAsyncFailureDestination",
-        reason="Failed asynchronous invocations go to the function's dead-letter queue (DeadLetterConfig, "
-        "which checkov CKV_AWS_116 requires); an on-failure destination would send each failure twice.",
+    *(
+        Exemption(
+            path=f"{function}/Function/EventInvokeConfig/Resource",
+            rule=f"{_SERVERLESS}-LambdaAsyncFailureDestination",
+            reason="Failed asynchronous invocations go to the function's dead-letter queue "
+            "(DeadLetterConfig, which checkov CKV_AWS_116 requires); an on-failure destination would send "
+            "each failure twice.",
+        )
+        for function in ("Training/*", "Serving/ServingRollout", "Monitoring/DriftCheck")
+    ),
+    *(
+        Exemption(
+            path="ServingState/AWS679f53fac002430cb0da5b7982bd2287/Resource",
+            rule=f"{_SERVERLESS}-{rule}",
+            reason="aws-cdk-lib's AwsCustomResource provider: CloudFormation invokes it synchronously during "
+            "deploys to create each serving-state parameter once, reports and rolls back any failure; "
+            f"{why}",
+        )
+        for rule, why in (
+            ("LambdaDefaultMemorySize", "its 128 MB default is enough for one SSM API call."),
+            ("LambdaDLQ", "a dead-letter queue would never receive anything."),
+            ("LambdaTracing", "its one SSM call per deploy is recorded by CloudTrail."),
+        )
     ),
     Exemption(
         path="*/BucketNotificationsHandler*/Role",
@@ -231,12 +262,6 @@ SERVING_NAG_ACKNOWLEDGMENTS: tuple[Exemption, ...] = (
         reason="KMS has several GenerateDataKey variants; SageMaker data capture, SNS and the endpoint "
         "volumes pick one themselves. The statement is limited to the platform key.",
     ),
-    Exemption(
-        path="Serving/*/DefaultPolicy/Resource",
-        rule=f"{_IAM5}[Resource::*]",
-        reason="Only for actions without resource-level permissions: ecr:GetAuthorizationToken, "
-        "cloudwatch:PutMetricData (scoped by namespace condition) and X-Ray trace uploads.",
-    ),
     *(
         Exemption(
             path="Serving/ModelRole/Role/DefaultPolicy/Resource",
@@ -282,7 +307,7 @@ SERVING_NAG_ACKNOWLEDGMENTS: tuple[Exemption, ...] = (
         "the managed policy only lets it write its own CloudWatch Logs.",
     ),
     Exemption(
-        path="Serving/Endpoint/Model-*",
+        path="Serving/Endpoint/Model-challenger",
         rule="CloudFormation-Validate::F3031",
         reason="The model package ARN is an SSM-typed parameter resolved at deploy time; synth-time "
         "validation sees the parameter's SSM name instead of the ARN it resolves to.",
@@ -501,6 +526,7 @@ def _flatten(value: object) -> str:
             separator, parts = value["Fn::Join"]
             return str(separator).join(_flatten(part) for part in parts)
     return str(value)
+
 
 # --- monitoring stack: the drift check's function ----------------------------------------------------
 CHECKOV_SKIPS += (

@@ -104,8 +104,6 @@ class MonitoringStack(Stack):
                     "ENDPOINT_NAME": endpoint_name,
                     "VARIANTS": ",".join(variants),
                     "DATA_BUCKET": data_bucket.bucket_name,
-                    "CAPTURE_PREFIX": layout.CAPTURE_PREFIX,
-                    "GROUND_TRUTH_PREFIX": layout.GROUND_TRUTH_PREFIX,
                     "ALERT_TOPIC_ARN": topic.topic_arn,
                     "DRIFT_THRESHOLD": str(settings.drift_threshold),
                     "MIN_REQUESTS": str(settings.drift_min_requests),

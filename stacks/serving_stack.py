@@ -16,7 +16,6 @@ from typing import Any
 
 from aws_cdk import Aws, CfnCondition, CfnOutput, CfnParameter, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
@@ -208,11 +207,10 @@ class ServingStack(Stack):
         self.endpoint.endpoint.node.add_dependency(self.alarms)
 
         # --- approvals in this environment's group -> guarded rollout --------------------------------
-        self.rollout_function = RuntimeFunction(
+        rollout = RuntimeFunction(
             self,
             "ServingRollout",
-            # Same selection as the training functions: one shared asset (the function needs no model_code).
-            code=runtime_code(REPO_ROOT, model_code_paths=["__init__.py", "data.py"]),
+            code=runtime_code(REPO_ROOT, "serving_rollout", packages=["mlops_contracts", "pipeline_core"]),
             handler="lambda_functions.serving_rollout.handler.lambda_handler",
             description="Rolls approved model packages out to the endpoint (guarded blue/green) and alerts",
             service_name="serving-rollout",
@@ -221,13 +219,15 @@ class ServingStack(Stack):
             # One approval at a time: read-modify-write of the serving state must not race.
             reserved_concurrency=1,
             removal_policy=removal_policy,
+            log_retention_days=config.storage.function_log_retention_days,
             environment={
                 "ENVIRONMENT_NAME": config.name,
                 "MODEL_PACKAGE_GROUP": group,
                 "ALERT_TOPIC_ARN": topic.topic_arn,
                 "SERVING_SPEC": self.spec.to_json(),
             },
-        ).function
+        )
+        self.rollout_function = rollout.function
         self._grant_rollout(config, self.rollout_function, group, endpoint_name)
         topic.grant_publish(self.rollout_function)
         key.grant(self.rollout_function, "kms:Decrypt", "kms:GenerateDataKey*")
@@ -243,7 +243,7 @@ class ServingStack(Stack):
                     "ModelApprovalStatus": ["Approved", "Rejected"],
                 },
             ),
-            targets=[targets.LambdaFunction(self.rollout_function, retry_attempts=2)],
+            targets=[rollout.event_target()],
         )
 
         # --- for the operator CLI and the people reading the stack -----------------------------------

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lambda_functions.common import env
+from mlops_contracts import events as contract_events
+from mlops_contracts import layout
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,11 @@ class DriftCheckConfig:
             endpoint_name=env.text("ENDPOINT_NAME", environ=environ),
             variants=variants,
             data_bucket=env.text("DATA_BUCKET", environ=environ),
-            capture_prefix=env.text("CAPTURE_PREFIX", environ=environ),
-            ground_truth_prefix=env.text("GROUND_TRUTH_PREFIX", environ=environ),
+            capture_prefix=layout.CAPTURE_PREFIX,
+            ground_truth_prefix=layout.GROUND_TRUTH_PREFIX,
             alert_topic_arn=env.text("ALERT_TOPIC_ARN", environ=environ),
             state_parameter=env.text("STATE_PARAMETER", environ=environ),
-            event_bus_name=env.text("EVENT_BUS_NAME", "default", environ=environ),
+            event_bus_name=contract_events.EVENT_BUS_NAME,
             drift_threshold=env.number("DRIFT_THRESHOLD", environ=environ),
             min_requests=env.integer("MIN_REQUESTS", environ=environ),
             cooldown_hours=env.integer("COOLDOWN_HOURS", environ=environ),

@@ -36,7 +36,8 @@ def nag_report(synth) -> list[dict]:
 
 
 def test_both_rule_packs_ran(synth):
-    assert {plugin["pluginName"] for plugin in nag_report(synth)} == {"AwsSolutions", "Serverless"}
+    # CDK's own synth-time CloudFormation validation reports beside the two cdk-nag packs.
+    assert {"AwsSolutions", "Serverless"} <= {plugin["pluginName"] for plugin in nag_report(synth)}
 
 
 def test_every_acknowledgment_matches_a_finding(synth):
@@ -61,11 +62,14 @@ def test_no_acknowledgment_accepts_a_wildcard_resource_on_any_policy():
     assert not [e for e in NAG_ACKNOWLEDGMENTS if "Resource::*]" in e.rule and "*" in e.path]
 
 
-@pytest.mark.parametrize("stage", ["dev", "prod"])
-def test_roles_use_resource_star_only_for_the_acknowledged_actions(synth, stage):
+@pytest.mark.parametrize(
+    ("stage", "stack"),
+    [("dev", "Training"), ("prod", "Training"), ("staging", "Serving"), ("prod", "Serving")],
+)
+def test_roles_use_resource_star_only_for_the_acknowledged_actions(synth, stage, stack):
     """Each role's IAM5[Resource::*] acknowledgment lists its actions; a new wildcard action fails here."""
     found: dict[str, set[str]] = {}
-    template = synth.template(stage, "Training")
+    template = synth.template(stage, stack)
     for logical_id, resource in template["Resources"].items():
         if resource["Type"] != "AWS::IAM::Policy":
             continue
@@ -78,6 +82,8 @@ def test_roles_use_resource_star_only_for_the_acknowledged_actions(synth, stage)
                 found.setdefault(logical_id, set()).update(actions)
     expected = {}
     for path, actions in WILDCARD_RESOURCE_ACTIONS.items():
+        if not path.startswith(f"{stack}/"):
+            continue
         (logical_id,) = [lid for lid in template["Resources"] if lid.startswith(logical_id_stem(path))]
         expected[logical_id] = set(actions)
     assert found == expected

@@ -115,7 +115,7 @@ def test_variant_models_and_weights_are_read_from_the_serving_state_at_deploy_ti
 
 
 def test_serving_state_is_created_once_and_never_overwritten_by_cloudformation(synth, resources_of_type):
-    template = synth.template("dev", "ServingState")
+    template = synth.template("staging", "ServingState")
     calls = [
         json.loads(json.dumps(resource["Properties"]["Create"]))
         for resource in resources_of_type(template, "Custom::CreateOnceParameter").values()
@@ -133,9 +133,9 @@ def test_serving_state_is_created_once_and_never_overwritten_by_cloudformation(s
         assert body["parameters"]["Overwrite"] is False
         assert body["ignoreErrorCodesMatching"] == "ParameterAlreadyExists"
         created[body["parameters"]["Name"]] = body["parameters"]["Value"]
-    config = ENVIRONMENTS["dev"].serving
+    config = ENVIRONMENTS["staging"].serving
     assert created == {
-        parameters.parameter_name("dev", key): value
+        parameters.parameter_name("staging", key): value
         for key, value in (
             (state_keys()["champion"], serving.NO_MODEL),
             (state_keys()["challenger"], serving.NO_MODEL),
