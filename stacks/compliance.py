@@ -416,6 +416,15 @@ _ARTIFACTS = (
     "helpers, which name S3 action groups; the resource limits them to that one bucket."
 )
 DELIVERY_NAG_ACKNOWLEDGMENTS: tuple[Exemption, ...] = (
+    *(
+        Exemption(
+            path="StartOnModelApprovalDeadLetters/Resource",
+            rule=rule,
+            reason="This queue is itself the dead-letter queue of the model-approval rule's target: the "
+            "last stop for approvals EventBridge could not hand to the pipeline, read by people.",
+        )
+        for rule in ("AwsSolutions::AwsSolutions-SQS3", "Serverless::Serverless-SQSRedrivePolicy")
+    ),
     Exemption(
         path="Pipeline/Pipeline/ArtifactsBucket/Resource",
         rule="AwsSolutions::AwsSolutions-S1",

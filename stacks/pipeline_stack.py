@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Stack, pipelines
+from aws_cdk import Duration, Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from config import EnvironmentConfig
@@ -146,6 +147,13 @@ class PipelineStack(Stack):
 
     def _start_on_model_approval(self, environments: Sequence[EnvironmentConfig]) -> None:
         """A model approved in a delivered environment's registry goes out through the same gates."""
+        self.model_approval_dead_letters = sqs.Queue(
+            self,
+            "StartOnModelApprovalDeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
         self.model_approval_rule = events.Rule(
             self,
             "StartOnModelApproval",
@@ -160,5 +168,10 @@ class PipelineStack(Stack):
                     "ModelApprovalStatus": ["Approved"],
                 },
             ),
-            targets=[targets.CodePipeline(self.pipeline.pipeline)],
+            # An approval EventBridge cannot hand to CodePipeline is kept here instead of dropped.
+            targets=[
+                targets.CodePipeline(
+                    self.pipeline.pipeline, dead_letter_queue=self.model_approval_dead_letters
+                )
+            ],
         )

@@ -121,10 +121,14 @@ def test_staging_deploys_then_smoke_tests_without_an_approval(pipeline):
     actions = sorted(_stage(pipeline, "staging"), key=lambda a: a["RunOrder"])
     providers = [a["ActionTypeId"]["Provider"] for a in actions]
     assert "Manual" not in providers
-    assert [a["Name"] for a in actions if a["Name"].endswith(".Deploy")] == [
-        "mlops-sentiment-staging-storage.Deploy",
-        "mlops-sentiment-staging-training.Deploy",
-    ]
+    deploys = {a["Name"]: a["RunOrder"] for a in actions if a["Name"].endswith(".Deploy")}
+    stack = "mlops-sentiment-staging-{}.Deploy".format
+    assert set(deploys) == {
+        stack(name) for name in ("storage", "training", "serving-state", "serving", "monitoring")
+    }
+    # Dependencies first: storage before training; the serving state before the endpoint that reads it.
+    assert deploys[stack("storage")] < deploys[stack("training")] < deploys[stack("monitoring")]
+    assert deploys[stack("serving-state")] < deploys[stack("serving")]
     assert actions[-1]["Name"] == "SmokeTest-staging"
     assert actions[-1]["RunOrder"] > max(a["RunOrder"] for a in actions[:-1])
 

@@ -67,6 +67,24 @@ TRAINING_SETTINGS = {
     "job-name-prefix": "sentiment-dev--",
     "retrain-function-name": "retrain",
     "alert-topic-arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts",
+    "cost-tags": json.dumps(
+        {
+            "project": "mlops-sentiment",
+            "environment": ENV,
+            "owner": "ml-platform",
+            "cost-center": "ml-research",
+        }
+    ),
+    "training-defaults": json.dumps(
+        {
+            "instance_type": "ml.m5.large",
+            "volume_size_gb": 10,
+            "max_runtime_seconds": 1800,
+            "max_wait_seconds": 3600,
+            "use_spot": True,
+            "hyperparameters": {},
+        }
+    ),
 }
 
 
