@@ -59,6 +59,11 @@ synth-with-models: $(VENV)/.cdk-installed node_modules/.installed ## Synthesize 
 	$(CDK) synth '**' --quiet --no-notices -c serving_example_models=true -o cdk.out.with-models
 	@echo "Templates in cdk.out.with-models:"; ls cdk.out.with-models/assembly-*/*.template.json
 
+.PHONY: demo
+demo: $(VENV)/.dev-installed node_modules/.installed ## The platform's loop on this machine with a moto stand-in for AWS (synthesizes dev first if needed)
+	@test -f cdk.out/assembly-dev/manifest.json || $(MAKE) synth
+	$(PY) -m local_loop
+
 .PHONY: test
 test: setup ## Run the whole test suite
 	$(PY) -m pytest
