@@ -72,7 +72,7 @@ test: setup ## Run the whole test suite
 lint: $(VENV)/.dev-installed ## ruff (lint + format check), mypy, bandit and the workflow linters
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy config constructs_lib stacks mlops_contracts pipeline_core model_code lambda_functions ops_cli app.py
+	$(VENV)/bin/mypy config constructs_lib stacks mlops_contracts pipeline_core model_code lambda_functions ops_cli local_loop app.py
 	$(VENV)/bin/bandit --quiet -c pyproject.toml -r $(BANDIT_PATHS)
 	$(MAKE) --no-print-directory lint-workflows
 
