@@ -59,6 +59,14 @@ def scheduled(rule_logical_id: str) -> dict[str, Any]:
     )
 
 
+def model_package_state_change(describe: dict[str, Any]) -> dict[str, Any]:
+    """The detail of SageMaker's event mirrors DescribeModelPackage."""
+    detail = _epoch_millis({key: value for key, value in describe.items() if key != "ResponseMetadata"})
+    return _envelope(
+        contract.SAGEMAKER_SOURCE, contract.MODEL_PACKAGE_STATE_CHANGE, [describe["ModelPackageArn"]], detail
+    )
+
+
 def _epoch_millis(value: Any) -> Any:
     """Datetimes (at any depth) as epoch milliseconds, the way SageMaker's events carry them."""
     if isinstance(value, datetime):

@@ -61,7 +61,8 @@ def load_stage(cdk_out: Path, stage: str) -> list[StackTemplate]:
 
 @dataclass
 class Resolver:
-    """Evaluates Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select, Fn::Split and Fn::ImportValue.
+    """Evaluates Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select, Fn::Split, Fn::ImportValue and
+    Fn::GetStackOutput.
 
     ``materialize(logical_id)`` is called the first time a resource is referenced, so resources are
     created in dependency order without a separate sort (CloudFormation templates have no cycles).
@@ -70,6 +71,8 @@ class Resolver:
     pseudo: Mapping[str, str]
     exports: dict[str, str]
     materialize: Callable[[str], None]
+    stack_outputs: dict[tuple[str, str], str] = field(default_factory=dict)  # (stack name, output) -> value
+    condition: Callable[[str], bool] = lambda name: True
     refs: dict[str, str] = field(default_factory=dict)
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)
     parameters: dict[str, str] = field(default_factory=dict)
@@ -91,7 +94,7 @@ class Resolver:
         except KeyError:
             raise TemplateError(f"no value for Fn::GetAtt {logical_id}.{attribute}") from None
 
-    def resolve(self, value: Any) -> Any:
+    def resolve(self, value: Any) -> Any:  # noqa: PLR0912 - one branch per intrinsic
         if isinstance(value, list):
             return [self.resolve(item) for item in value]
         if not isinstance(value, dict):
@@ -114,6 +117,14 @@ class Resolver:
             if name == "Fn::Split":
                 separator, text = argument
                 return str(self.resolve(text)).split(separator)
+            if name == "Fn::If":
+                condition_name, if_true, if_false = argument
+                return self.resolve(if_true if self.condition(condition_name) else if_false)
+            if name == "Fn::GetStackOutput":  # weak cross-stack references (a CDK feature flag)
+                key = (self.resolve(argument["StackName"]), self.resolve(argument["OutputName"]))
+                if key not in self.stack_outputs:
+                    raise TemplateError(f"Fn::GetStackOutput {key}: no deployed stack has that output")
+                return self.stack_outputs[key]
             if name == "Fn::ImportValue":
                 export = self.resolve(argument)
                 if export not in self.exports:

@@ -23,6 +23,7 @@ SAMPLE_DATA = REPO_ROOT / "model_code" / "sample_data" / "reviews.csv"
 PREPROCESS_HANDLER = "lambda_functions.preprocess.handler.lambda_handler"
 RETRAIN_HANDLER = "lambda_functions.retrain.handler.lambda_handler"
 REGISTER_HANDLER = "lambda_functions.register_model.handler.lambda_handler"
+ROLLOUT_HANDLER = "lambda_functions.serving_rollout.handler.lambda_handler"
 
 
 class StepError(RuntimeError):
@@ -155,6 +156,20 @@ def step_approve(state: LoopState) -> str:
     return f"python -m ops_cli approve -> {approval['approval']} (was {approval['previous']})"
 
 
+def step_rollout(state: LoopState) -> str:
+    arn = state.approved_package["model_package_arn"]
+    describe = state.env.client("sagemaker").describe_model_package(ModelPackageName=arn)
+    delivered = eventbus.publish(state.env, aws_events.model_package_state_change(describe))
+    results = [result for name, result in delivered if state.env.functions[name].handler == ROLLOUT_HANDLER]
+    if len(results) != 1:
+        raise StepError("rollout", f"the approval reached {[name for name, _ in delivered]}")
+    name = parameters.parameter_name(
+        state.environment_name, parameters.serving_variant_key("champion", parameters.SERVING_MODEL_PACKAGE)
+    )
+    champion = state.env.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
+    return f"Model Package State Change -> serving rollout: {results[0].get('status')}; champion = {champion}"
+
+
 STEPS: list[tuple[str, Step]] = [
     ("deploy", step_deploy),
     ("upload", step_upload),
@@ -162,6 +177,7 @@ STEPS: list[tuple[str, Step]] = [
     ("train", step_train),
     ("register", step_register),
     ("approve", step_approve),
+    ("rollout", step_rollout),
 ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from local_loop.cloudformation import Resolver, StackTemplate, TemplateError
@@ -118,13 +120,20 @@ def deploy(stacks: list[StackTemplate], endpoint_url: str) -> Environment:
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
     environment = Environment(endpoint_url=endpoint_url)
     exports: dict[str, str] = {}
+    outputs: dict[tuple[str, str], str] = {}
     for stack in stacks:
-        _StackDeployer(stack, environment, exports).deploy()
+        _StackDeployer(stack, environment, exports, outputs).deploy()
     return environment
 
 
 class _StackDeployer:
-    def __init__(self, stack: StackTemplate, environment: Environment, exports: dict[str, str]) -> None:
+    def __init__(
+        self,
+        stack: StackTemplate,
+        environment: Environment,
+        exports: dict[str, str],
+        outputs: dict[tuple[str, str], str],
+    ) -> None:
         self.stack = stack
         self.environment = environment
         self.in_progress: set[str] = set()
@@ -139,6 +148,8 @@ class _StackDeployer:
             },
             exports=exports,
             materialize=self.create,
+            stack_outputs=outputs,
+            condition=self._condition,
         )
         for name, parameter in stack.template.get("Parameters", {}).items():
             self.resolver.parameters[name] = str(parameter.get("Default", ""))
@@ -158,10 +169,13 @@ class _StackDeployer:
     def deploy(self) -> None:
         for logical_id in self.stack.resources:
             self.create(logical_id)
-        for output in self.stack.template.get("Outputs", {}).values():
+        for output_name, output in self.stack.template.get("Outputs", {}).items():
+            if "Condition" in output and not self._condition(output["Condition"]):
+                continue
+            value = str(self.resolver.resolve(output["Value"]))
+            self.resolver.stack_outputs[(self.stack.stack_name, output_name)] = value
             if "Export" in output:
-                name = self.resolver.resolve(output["Export"]["Name"])
-                self.exports[name] = str(self.resolver.resolve(output["Value"]))
+                self.exports[self.resolver.resolve(output["Export"]["Name"])] = value
 
     def create(self, logical_id: str) -> None:
         if logical_id in self.resolver.refs or logical_id in self.in_progress:
@@ -171,6 +185,10 @@ class _StackDeployer:
             raise TemplateError(f"{self.stack.stack_name}: Ref to unknown resource {logical_id}")
         self.in_progress.add(logical_id)
         creator = self.creators.get(resource["Type"], self._placeholder)
+        if resource["Type"].startswith("Custom::") and "Create" in resource.get("Properties", {}):
+            creator = (
+                self._aws_sdk_call
+            )  # an AwsCustomResource (e.g. the serving state's create-once parameters)
         if "Condition" in resource and not self._condition(resource["Condition"]):
             self._placeholder(logical_id, {})
         else:
@@ -267,6 +285,23 @@ class _StackDeployer:
         )
         self.environment.functions[name] = function
         self._set(logical_id, name, Arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}")
+
+    def _aws_sdk_call(self, logical_id: str, properties: dict[str, Any]) -> None:
+        """aws-cdk-lib's AwsCustomResource: its Create call, made against the stand-in."""
+        call = self.resolver.resolve(properties.get("Create", "{}"))
+        call = json.loads(call) if isinstance(call, str) else call
+        if call:
+            client = self.environment.client(call["service"].lower())
+            action = re.sub(r"(?<!^)(?=[A-Z])", "_", call["action"]).lower()
+            try:
+                getattr(client, action)(**call.get("parameters", {}))
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "")
+                if not re.fullmatch(call.get("ignoreErrorCodesMatching", "$^"), code):
+                    raise
+            if call["service"].lower() == "ssm" and action == "put_parameter":
+                self.environment.parameters[call["parameters"]["Name"]] = call["parameters"]["Value"]
+        self._placeholder(logical_id, properties)
 
     def _rule(self, logical_id: str, properties: dict[str, Any]) -> None:
         targets = [str(self.resolver.resolve(target["Arn"])) for target in properties.get("Targets", [])]
