@@ -108,10 +108,11 @@ def _substring_buckets(
     modulo 2**64, so words, word n-grams and character n-grams all cost a few array operations.
     """
     prefix, inverse_powers, nuls_before, _ = tables
-    # np.take: several times faster than fancy indexing for these gathers.
-    keys = (np.take(prefix, ends) - np.take(prefix, begins)) * np.take(inverse_powers, begins) + salts
+    # ndarray.take: several times faster than fancy indexing for these gathers, and the method skips
+    # np.take's dispatch wrapper (about 1.5 us a call, a tenth of a single text's cost).
+    keys = (prefix.take(ends) - prefix.take(begins)) * inverse_powers.take(begins) + salts
     buckets = ((keys * _MIX) >> np.uint64(64 - bits)).view(np.int64)
-    buckets[np.take(nuls_before, ends) != np.take(nuls_before, begins)] = 0
+    buckets[nuls_before.take(ends) != nuls_before.take(begins)] = 0
     return buckets
 
 
