@@ -46,7 +46,7 @@ class ModelRegistration(RuntimeFunction):
             scope,
             construct_id,
             code=code,
-            handler="lambda_functions.register_model.handler.lambda_handler",
+            handler=naming.lambda_handler("register_model"),
             description="Registers finished training jobs as model packages behind a quality gate",
             service_name="register-model",
             encryption_key=encryption_key,

@@ -13,7 +13,7 @@ from constructs import Construct
 from constructs_lib.runtime_function import RuntimeFunction
 from constructs_lib.s3_prefix_policy import list_access, object_access
 from mlops_contracts import events as contract_events
-from mlops_contracts import layout
+from mlops_contracts import layout, naming
 
 
 class PreprocessingPipeline(RuntimeFunction):
@@ -45,7 +45,7 @@ class PreprocessingPipeline(RuntimeFunction):
             scope,
             construct_id,
             code=code,
-            handler="lambda_functions.preprocess.handler.lambda_handler",
+            handler=naming.lambda_handler("preprocess"),
             description="Validates and cleans uploads under raw/ into a versioned processed/ data set",
             service_name="preprocess",
             encryption_key=encryption_key,

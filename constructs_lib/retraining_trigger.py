@@ -19,7 +19,7 @@ from constructs_lib.model_package_group import ModelPackageGroup
 from constructs_lib.runtime_function import RuntimeFunction
 from constructs_lib.s3_prefix_policy import list_access, object_access
 from mlops_contracts import events as contract_events
-from mlops_contracts import layout
+from mlops_contracts import layout, naming
 
 
 class RetrainingTrigger(RuntimeFunction):
@@ -58,7 +58,7 @@ class RetrainingTrigger(RuntimeFunction):
             scope,
             construct_id,
             code=code,
-            handler="lambda_functions.retrain.handler.lambda_handler",
+            handler=naming.lambda_handler("retrain"),
             description="Starts one SageMaker training job per trigger (schedule, drift or manual)",
             service_name="retrain",
             encryption_key=encryption_key,

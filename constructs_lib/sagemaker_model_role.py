@@ -11,6 +11,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.s3_prefix_policy import list_access, object_access
+from constructs_lib.sagemaker_key_policy import sagemaker_key_statements
 
 
 class SageMakerModelRole(Construct):
@@ -55,17 +56,7 @@ class SageMakerModelRole(Construct):
                 [batch_output_prefix],
                 ["s3:PutObject", "s3:AbortMultipartUpload"],
             ),
-            iam.PolicyStatement(
-                sid="UseThePlatformKey",
-                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
-                resources=[encryption_key.key_arn],
-            ),
-            iam.PolicyStatement(
-                sid="EncryptInstanceVolumes",
-                actions=["kms:CreateGrant"],
-                resources=[encryption_key.key_arn],
-                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            ),
+            *sagemaker_key_statements(encryption_key, volumes_sid="EncryptInstanceVolumes"),
             iam.PolicyStatement(
                 sid="WriteModelLogs",
                 actions=[

@@ -11,6 +11,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.s3_prefix_policy import list_access, object_access
+from constructs_lib.sagemaker_key_policy import sagemaker_key_statements
 
 
 class SageMakerTrainingRole(Construct):
@@ -49,17 +50,7 @@ class SageMakerTrainingRole(Construct):
                 ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
             ),
             list_access("ListArtifactsAndCheckpoints", models_bucket, artifact_prefixes),
-            iam.PolicyStatement(
-                sid="UseThePlatformKey",
-                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
-                resources=[encryption_key.key_arn],
-            ),
-            iam.PolicyStatement(
-                sid="EncryptTrainingVolumes",
-                actions=["kms:CreateGrant"],
-                resources=[encryption_key.key_arn],
-                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            ),
+            *sagemaker_key_statements(encryption_key, volumes_sid="EncryptTrainingVolumes"),
             iam.PolicyStatement(
                 sid="WriteTrainingLogs",
                 actions=[

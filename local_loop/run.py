@@ -17,13 +17,13 @@ from local_loop.cloudformation import load_stage
 from local_loop.lambdas import REPO_ROOT, invoke
 from local_loop.standin import Environment, deploy
 from local_loop.training import run_training_job
-from mlops_contracts import layout, parameters
+from mlops_contracts import layout, naming, parameters
 
 SAMPLE_DATA = REPO_ROOT / "model_code" / "sample_data" / "reviews.csv"
-PREPROCESS_HANDLER = "lambda_functions.preprocess.handler.lambda_handler"
-RETRAIN_HANDLER = "lambda_functions.retrain.handler.lambda_handler"
-REGISTER_HANDLER = "lambda_functions.register_model.handler.lambda_handler"
-ROLLOUT_HANDLER = "lambda_functions.serving_rollout.handler.lambda_handler"
+PREPROCESS_HANDLER = naming.lambda_handler("preprocess")
+RETRAIN_HANDLER = naming.lambda_handler("retrain")
+REGISTER_HANDLER = naming.lambda_handler("register_model")
+ROLLOUT_HANDLER = naming.lambda_handler("serving_rollout")
 
 
 class StepError(RuntimeError):

@@ -35,3 +35,9 @@ def endpoint_name(environment: str) -> str:
 def bucket_name(environment: str, purpose: str, account: str, region: str) -> str:
     """``purpose`` is ``data``, ``models`` or ``logs``; globally unique through account and region."""
     return f"{resource_prefix(environment)}-{purpose}-{account}-{region}"
+
+
+def lambda_handler(function_package: str) -> str:
+    """Dotted handler path of the function in ``lambda_functions/<function_package>/handler.py``:
+    what the stack deploys and what the local loop looks a function up by."""
+    return f"lambda_functions.{function_package}.handler.lambda_handler"

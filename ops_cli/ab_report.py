@@ -18,6 +18,8 @@ from typing import Any
 
 from mlops_contracts import layout
 from mlops_contracts.serving import (
+    CHALLENGER,
+    CHAMPION,
     METRIC_4XX,
     METRIC_5XX,
     METRIC_INVOCATIONS,
@@ -190,7 +192,7 @@ def ab_report(
             "correct": sum(1 for truth, guess in matched if truth == guess),
         }
         metrics[variant].update(accuracy[variant])
-    champion, challenger = accuracy["champion"], accuracy["challenger"]
+    champion, challenger = accuracy[CHAMPION], accuracy[CHALLENGER]
     comparison = compare(
         champion["correct"],
         champion["labelled"],

@@ -211,7 +211,7 @@ class ServingStack(Stack):
             self,
             "ServingRollout",
             code=runtime_code(REPO_ROOT, "serving_rollout", packages=["mlops_contracts", "pipeline_core"]),
-            handler="lambda_functions.serving_rollout.handler.lambda_handler",
+            handler=naming.lambda_handler("serving_rollout"),
             description="Rolls approved model packages out to the endpoint (guarded blue/green) and alerts",
             service_name="serving-rollout",
             encryption_key=key,

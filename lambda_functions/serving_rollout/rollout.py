@@ -17,6 +17,7 @@ from typing import Any
 
 from lambda_functions.common.alerts import publish_alert
 from lambda_functions.serving_rollout.events import PackageStateChange
+from mlops_contracts.serving import CHALLENGER, CHAMPION
 from pipeline_core.endpoint_config import ServingSpec, roll_out
 from pipeline_core.serving_state import ServingState, read_state, write_state
 
@@ -96,7 +97,7 @@ def _approved(
         {
             "model_package_arn": arn,
             "endpoint": spec.endpoint_name,
-            "weights": {"champion": new.champion_weight, "challenger": new.challenger_weight},
+            "weights": {CHAMPION: new.champion_weight, CHALLENGER: new.challenger_weight},
             "deployment": spec.deployment_config,
             "created": created,
             "note": "SageMaker rolls the update back by itself if a rollback alarm fires during the canary "
