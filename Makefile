@@ -60,8 +60,8 @@ synth-with-models: $(VENV)/.cdk-installed node_modules/.installed ## Synthesize 
 	@echo "Templates in cdk.out.with-models:"; ls cdk.out.with-models/assembly-*/*.template.json
 
 .PHONY: demo
-demo: $(VENV)/.dev-installed node_modules/.installed ## The platform's loop on this machine with a moto stand-in for AWS (synthesizes dev first if needed)
-	@test -f cdk.out/assembly-dev/manifest.json || $(MAKE) synth
+demo: $(VENV)/.dev-installed node_modules/.installed ## The platform's loop on this machine (moto stands in for AWS; synthesizes first if needed)
+	@test -f cdk.out/manifest.json || $(MAKE) synth
 	$(PY) -m local_loop
 
 .PHONY: test

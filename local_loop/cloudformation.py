@@ -23,10 +23,39 @@ class StackTemplate:
     stack_name: str
     template: dict[str, Any]
     dependencies: tuple[str, ...]
+    assembly: Path  # the directory holding the template and its asset manifest
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
         return self.template.get("Resources", {})
+
+    def image_command(self, image_uri: str) -> list[str]:
+        """The CMD of the Dockerfile behind a container image asset (a DockerImageFunction's handler).
+
+        The image URI ends in the asset's hash, which the stack's asset manifest maps to the build
+        context staged in cdk.out and the Dockerfile inside it.
+        """
+        digest = image_uri.rsplit(":", 1)[-1]
+        manifest = self.assembly / f"{self.artifact_id}.assets.json"
+        images = json.loads(manifest.read_text()).get("dockerImages", {}) if manifest.exists() else {}
+        if digest not in images:
+            raise TemplateError(f"{self.stack_name}: image {image_uri} is not an asset of this stack")
+        source = images[digest]["source"]
+        dockerfile = self.assembly / source["directory"] / source.get("dockerFile", "Dockerfile")
+        commands = [line for line in dockerfile.read_text().splitlines() if line.startswith("CMD ")]
+        if not commands:
+            raise TemplateError(f"{dockerfile} has no CMD: the stand-in cannot tell the handler")
+        return list(json.loads(commands[-1].removeprefix("CMD ")))
+
+
+def captures_traffic(stacks: list[StackTemplate]) -> bool:
+    """Whether the stage's endpoint records data capture (the drift half of the loop needs it)."""
+    return any(
+        resource["Type"] == "AWS::SageMaker::EndpointConfig"
+        and resource.get("Properties", {}).get("DataCaptureConfig", {}).get("EnableCapture") is True
+        for stack in stacks
+        for resource in stack.resources.values()
+    )
 
 
 def load_stage(cdk_out: Path, stage: str) -> list[StackTemplate]:
@@ -42,6 +71,7 @@ def load_stage(cdk_out: Path, stage: str) -> list[StackTemplate]:
             stack_name=artifact["properties"].get("stackName", artifact_id),
             template=json.loads((assembly / artifact["properties"]["templateFile"]).read_text()),
             dependencies=tuple(dep for dep in artifact.get("dependencies", []) if dep in artifacts),
+            assembly=assembly,
         )
         for artifact_id, artifact in artifacts.items()
         if artifact["type"] == STACK_ARTIFACT

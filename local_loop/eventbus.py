@@ -41,3 +41,32 @@ def scheduled_rule_for(environment: Environment, handler: str) -> LocalRule:
         ):
             return rule
     raise LookupError(f"no scheduled rule targets {handler}")
+
+
+class EventTap:
+    """Catches the events the product's functions put on the bus (their real PutEvents calls to the
+    stand-in) in a queue, so the loop can deliver them to the rules as EventBridge would."""
+
+    def __init__(self, environment: Environment, source: str, bus: str = "default") -> None:
+        events, sqs = environment.client("events"), environment.client("sqs")
+        self.queue_url = sqs.create_queue(QueueName="local-loop-event-tap")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]
+        events.put_rule(
+            Name="local-loop-event-tap", EventBusName=bus, EventPattern=json.dumps({"source": [source]})
+        )
+        events.put_targets(
+            Rule="local-loop-event-tap", EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn["QueueArn"]}]
+        )
+        self.sqs = sqs
+
+    def drain(self) -> list[dict[str, Any]]:
+        caught: list[dict[str, Any]] = []
+        while True:
+            messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not messages:
+                return caught
+            for message in messages:
+                caught.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])

@@ -1,7 +1,11 @@
-"""Run one Lambda handler: ``python -m local_loop.handler_runner HANDLER EVENT_FILE RESULT_FILE``.
+"""Run one Lambda handler: ``python -m local_loop.handler_runner HANDLER EVENT RESULT [CLOCK_OFFSET]``.
 
 A fresh interpreter per invocation is a cold start with exactly the function's environment, as in
 Lambda. The result goes to a file because Powertools prints metrics (EMF) on stdout.
+
+CLOCK_OFFSET (seconds) runs the handler with its clock that far ahead: the loop fires an hourly
+schedule "later" without waiting for it (the drift check leaves files younger than a minute for
+its next run).
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +38,11 @@ class _Context:
 
 
 def main(argv: list[str]) -> int:
-    handler_path, event_file, result_file = argv
+    handler_path, event_file, result_file, *clock = argv
+    if clock and float(clock[0]):
+        import time_machine  # noqa: PLC0415 - a dev tool; only a shifted run needs it
+
+        time_machine.travel(time.time() + float(clock[0]), tick=True).start()
     module_name, _, function_name = handler_path.rpartition(".")
     event = json.loads(Path(event_file).read_text(encoding="utf-8"))
     try:

@@ -19,8 +19,16 @@ class InvocationError(RuntimeError):
     """The handler raised (Lambda would retry and then dead-letter the event)."""
 
 
-def invoke(environment: Environment, function: LocalFunction, event: dict[str, Any]) -> Any:
-    """Run ``function``'s handler on ``event`` in a fresh interpreter; return what the handler returned."""
+def invoke(
+    environment: Environment,
+    function: LocalFunction,
+    event: dict[str, Any],
+    *,
+    clock_offset_seconds: float = 0,
+) -> Any:
+    """Run ``function``'s handler on ``event`` in a fresh interpreter; return what the handler returned.
+
+    ``clock_offset_seconds``: the handler's clock runs that far ahead (see ``handler_runner``)."""
     with tempfile.TemporaryDirectory(prefix="local-lambda-") as scratch:
         event_file, result_file = Path(scratch, "event.json"), Path(scratch, "result.json")
         event_file.write_text(json.dumps(event), encoding="utf-8")
@@ -41,6 +49,7 @@ def invoke(environment: Environment, function: LocalFunction, event: dict[str, A
                 function.handler,
                 str(event_file),
                 str(result_file),
+                str(clock_offset_seconds),
             ],
             env=variables,
             cwd=REPO_ROOT,

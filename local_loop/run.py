@@ -6,18 +6,16 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Callable
 from contextlib import redirect_stdout
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TextIO
 
-from local_loop import aws_events, eventbus
+from local_loop import aws_events, eventbus, serving_steps
 from local_loop.cloudformation import load_stage
 from local_loop.lambdas import REPO_ROOT, invoke
-from local_loop.standin import Environment, deploy
+from local_loop.loop_state import LoopState, Step, StepError
+from local_loop.standin import deploy
 from local_loop.training import run_training_job
-from mlops_contracts import layout, naming, parameters
+from mlops_contracts import events, layout, naming, parameters
 
 SAMPLE_DATA = REPO_ROOT / "model_code" / "sample_data" / "reviews.csv"
 PREPROCESS_HANDLER = naming.lambda_handler("preprocess")
@@ -26,42 +24,11 @@ REGISTER_HANDLER = naming.lambda_handler("register_model")
 ROLLOUT_HANDLER = naming.lambda_handler("serving_rollout")
 
 
-class StepError(RuntimeError):
-    def __init__(self, step: str, reason: str) -> None:
-        super().__init__(f"step '{step}' failed: {reason}")
-        self.step = step
-
-
-@dataclass
-class LoopState:
-    """What the steps found, for the next steps and for the integration test's assertions."""
-
-    environment_name: str
-    cdk_out: Path
-    workdir: Path
-    endpoint_url: str  # the stand-in's
-    environment: Environment | None = None
-    data_version: dict[str, Any] = field(default_factory=dict)
-    training_jobs: list[dict[str, Any]] = field(default_factory=list)  # retrain results
-    registrations: list[dict[str, Any]] = field(default_factory=list)
-    approved_package: dict[str, Any] = field(default_factory=dict)
-    lines: list[str] = field(default_factory=list)
-
-    @property
-    def env(self) -> Environment:
-        assert self.environment is not None, "the deploy step runs first"
-        return self.environment
-
-    def parameter(self, key: str) -> str:
-        return self.env.parameters[parameters.parameter_name(self.environment_name, key)]
-
-
-Step = Callable[[LoopState], str]
-
-
 def step_deploy(state: LoopState) -> str:
     stacks = load_stage(state.cdk_out, state.environment_name)
+    state.stacks = stacks
     state.environment = deploy(stacks, state.endpoint_url)
+    state.event_tap = eventbus.EventTap(state.environment, events.EVENT_SOURCE, events.EVENT_BUS_NAME)
     env = state.env
     buckets = env.resources_by_type.get("AWS::S3::Bucket", [])
     return (
@@ -163,6 +130,7 @@ def step_rollout(state: LoopState) -> str:
     results = [result for name, result in delivered if state.env.functions[name].handler == ROLLOUT_HANDLER]
     if len(results) != 1:
         raise StepError("rollout", f"the approval reached {[name for name, _ in delivered]}")
+    state.rollout = results[0]
     name = parameters.parameter_name(
         state.environment_name, parameters.serving_variant_key("champion", parameters.SERVING_MODEL_PACKAGE)
     )
@@ -178,6 +146,7 @@ STEPS: list[tuple[str, Step]] = [
     ("register", step_register),
     ("approve", step_approve),
     ("rollout", step_rollout),
+    *serving_steps.STEPS,
 ]
 
 
@@ -191,7 +160,9 @@ def run_steps(state: LoopState, out: TextIO) -> None:
             raise
         except Exception as error:
             raise StepError(name, f"{type(error).__name__}: {error}") from error
-        text = f"[{number}/{len(STEPS)}] {name:<9} {time.perf_counter() - began:6.1f}s  {line}"
+        line, *details = line.split("\n")  # a report printed under its step
+        text = f"[{number:>2}/{len(STEPS)}] {name:<12} {time.perf_counter() - began:5.1f}s  {line}"
+        text = "\n".join([text, *(f"      {detail}" for detail in details)])
         state.lines.append(text)
         print(text, file=out, flush=True)
     print(f"loop finished in {time.perf_counter() - started:.1f}s", file=out, flush=True)

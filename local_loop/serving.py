@@ -5,6 +5,10 @@ loopback port, serving the model from the package's ``model.tar.gz``. The router
 configured weights for each request (SageMaker's production-variant routing), forwards it, and keeps a
 capture record of input and output; ``flush`` writes the records as SageMaker does, one JSON Lines file
 per variant under ``<capture prefix><endpoint>/<variant>/yyyy/mm/dd/hh/``.
+
+``open_endpoint`` builds it from what the stand-in's SageMaker says about the deployed endpoint (its
+configuration's variants, weights and data capture; each variant's model package and its model data),
+the way the drift check finds the models it scores.
 """
 
 from __future__ import annotations
@@ -24,8 +28,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lambda_functions.drift_check.baselines import endpoint_models
 from local_loop.lambdas import REPO_ROOT
+from local_loop.standin import Environment
 from mlops_contracts import content_types
+from mlops_contracts.serving import METRIC_4XX, METRIC_5XX, METRIC_INVOCATIONS, SAGEMAKER_NAMESPACE
+from pipeline_core.s3_uri import split_s3_uri
 
 JSON_TYPES = (content_types.JSON, content_types.JSON_LINES)
 
@@ -44,7 +52,7 @@ class Variant:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout_seconds: float = 60.0) -> None:
+    def launch(self) -> None:
         self.port = _free_port()
         self.process = subprocess.Popen(
             [
@@ -64,6 +72,9 @@ class Variant:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+
+    def wait_ready(self, timeout_seconds: float = 60.0) -> None:
+        assert self.process is not None, "launch() first"
         deadline = time.monotonic() + timeout_seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -133,6 +144,9 @@ class Endpoint:
     seed: int = 7
     captured: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     invocations: dict[str, int] = field(default_factory=dict)
+    errors: dict[tuple[str, int], int] = field(default_factory=dict)  # (variant, 4 or 5) -> count
+    latencies_ms: dict[str, list[float]] = field(default_factory=dict)  # as the router saw them
+    unpublished: dict[tuple[str, str], int] = field(default_factory=dict)  # (variant, metric) -> count
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)  # noqa: S311 - traffic splitting, not security
@@ -143,8 +157,17 @@ class Endpoint:
         """Returns (variant name, status, answer body)."""
         variant = self._random.choices(self.variants, weights=[v.weight for v in self.variants])[0]
         headers = {"Content-Type": content_type, "Accept": accept or content_types.JSON}
+        began = time.perf_counter()
         status, answer_type, answer = variant.request("POST", "/invocations", body, headers)
+        self.latencies_ms.setdefault(variant.name, []).append((time.perf_counter() - began) * 1000)
         self.invocations[variant.name] = self.invocations.get(variant.name, 0) + 1
+        metrics = [METRIC_INVOCATIONS]
+        if status >= 400:
+            key = (variant.name, status // 100)
+            self.errors[key] = self.errors.get(key, 0) + 1
+            metrics.append(METRIC_4XX if status < 500 else METRIC_5XX)
+        for metric in metrics:
+            self.unpublished[(variant.name, metric)] = self.unpublished.get((variant.name, metric), 0) + 1
         if status == 200 and self._random.uniform(0, 100) < self.sampling_percentage:
             metadata: dict[str, Any] = {
                 "eventId": str(uuid.uuid4()),
@@ -181,6 +204,78 @@ class Endpoint:
         self.captured = {}
         return keys
 
+    def publish_metrics(self, cloudwatch: Any) -> None:
+        """The per-variant endpoint metrics SageMaker publishes (counts since the last call), for the
+        A/B report to read.
+
+        ModelLatency is left out: moto cannot answer the percentile statistics the report asks for.
+        """
+        data = []
+        for variant in self.variants:
+            dimensions = [
+                {"Name": "EndpointName", "Value": self.name},
+                {"Name": "VariantName", "Value": variant.name},
+            ]
+            for metric in (METRIC_INVOCATIONS, METRIC_4XX, METRIC_5XX):
+                value = self.unpublished.get((variant.name, metric), 0)
+                data.append({"MetricName": metric, "Dimensions": dimensions, "Value": value, "Unit": "Count"})
+        cloudwatch.put_metric_data(Namespace=SAGEMAKER_NAMESPACE, MetricData=data)
+        self.unpublished = {}
+
     def stop(self) -> None:
         for variant in self.variants:
             variant.stop()
+
+
+@dataclass(frozen=True)
+class EndpointDescription:
+    name: str
+    weights: dict[str, float]  # variant -> weight
+    model_data: dict[str, str]  # variant -> model.tar.gz S3 URI
+    capture_uri: str | None
+    sampling_percentage: int
+
+
+def describe(environment: Environment, endpoint_name: str) -> EndpointDescription:
+    sagemaker = environment.client("sagemaker")
+    models = endpoint_models(sagemaker, endpoint_name)
+    if models is None:
+        raise RuntimeError(f"endpoint {endpoint_name} does not exist in the stand-in")
+    config_name = sagemaker.describe_endpoint(EndpointName=endpoint_name)["EndpointConfigName"]
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
+    capture = config.get("DataCaptureConfig") or {}
+    enabled = bool(capture.get("EnableCapture"))
+    return EndpointDescription(
+        name=endpoint_name,
+        weights={v["VariantName"]: float(v["InitialVariantWeight"]) for v in config["ProductionVariants"]},
+        model_data=models,
+        capture_uri=capture.get("DestinationS3Uri") if enabled else None,
+        sampling_percentage=int(capture.get("InitialSamplingPercentage", 0)) if enabled else 0,
+    )
+
+
+def open_endpoint(environment: Environment, description: EndpointDescription, workdir: Path) -> Endpoint:
+    """Download and unpack each variant's model (once per archive) and start one server per variant."""
+    s3 = environment.client("s3")
+    workdir.mkdir(parents=True, exist_ok=True)
+    unpacked: dict[str, Path] = {}
+    variants = []
+    for number, (name, url) in enumerate(sorted(description.model_data.items())):
+        if url not in unpacked:
+            bucket, key = split_s3_uri(url)
+            archive = workdir / f"model-{number}.tar.gz"
+            s3.download_file(bucket, key, str(archive))
+            unpacked[url] = unpack_model(archive, workdir / f"model-{number}")
+        variants.append(Variant(name=name, weight=description.weights[name], model_dir=unpacked[url]))
+    endpoint = Endpoint(
+        name=description.name, variants=variants, sampling_percentage=description.sampling_percentage
+    )
+    try:
+        for variant in variants:  # start together: each loads its model in parallel
+            variant.launch()
+        for variant in variants:
+            variant.wait_ready()
+    except BaseException:
+        endpoint.stop()
+        raise
+    return endpoint

@@ -1,8 +1,11 @@
 """A moto server on 127.0.0.1 holding the resources a synthesized environment declares.
 
 Only what the loop exercises is created for real (buckets, key, topic, queues, SSM parameters, the model
-package group); functions and EventBridge rules are recorded for ``lambdas.py`` and ``eventbus.py``.
-Every other resource gets a placeholder name, so references to it still resolve.
+package group, and the endpoint with its models and configuration); functions and EventBridge rules are
+recorded for ``lambdas.py`` and ``eventbus.py``. Every other resource gets a placeholder name, so
+references to it still resolve. ``AWS::SSM::Parameter::Value<String>`` parameters are read from the
+stand-in's SSM at deploy time, as CloudFormation reads them, so a redeploy picks up what the approval
+function wrote (``redeploy``).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class LocalFunction:
 
 @dataclass(frozen=True)
 class LocalRule:
+    stack_name: str
     logical_id: str
     pattern: dict[str, Any] | None
     schedule: str | None
@@ -60,6 +64,12 @@ class Environment:
     rules: list[LocalRule] = field(default_factory=list)
     parameters: dict[str, str] = field(default_factory=dict)  # SSM name -> value
     resources_by_type: dict[str, list[str]] = field(default_factory=dict)  # type -> Ref values
+    # What deployed stacks published, for the stacks deployed after them (and redeploys).
+    exports: dict[str, str] = field(default_factory=dict)
+    outputs: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Per stack: the resolved Ref values and attributes, and the resources whose condition was false.
+    resolved: dict[str, tuple[dict[str, str], dict[tuple[str, str], str]]] = field(default_factory=dict)
+    skipped: dict[str, set[str]] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
         return boto3.client(
@@ -119,11 +129,24 @@ def deploy(stacks: list[StackTemplate], endpoint_url: str) -> Environment:
     """Create the stacks' resources in the stand-in, in dependency order, like a deploy of the stage."""
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
     environment = Environment(endpoint_url=endpoint_url)
-    exports: dict[str, str] = {}
-    outputs: dict[tuple[str, str], str] = {}
     for stack in stacks:
-        _StackDeployer(stack, environment, exports, outputs).deploy()
+        _StackDeployer(stack, environment).deploy()
     return environment
+
+
+def redeploy(environment: Environment, stack: StackTemplate) -> list[str]:
+    """Deploy one stack again (``cdk deploy`` after the serving state changed): the resources left out
+    because their condition did not hold are created if it holds now; the others stay as they are.
+    Returns the logical ids created."""
+    deployer = _StackDeployer(stack, environment)
+    refs, attributes = environment.resolved[stack.stack_name]
+    skipped = set(environment.skipped.get(stack.stack_name, set()))
+    deployer.resolver.refs.update({key: value for key, value in refs.items() if key not in skipped})
+    deployer.resolver.attributes.update(
+        {key: value for key, value in attributes.items() if key[0] not in skipped}
+    )
+    deployer.deploy()
+    return sorted(skipped - environment.skipped.get(stack.stack_name, set()))
 
 
 class _StackDeployer:
@@ -131,8 +154,6 @@ class _StackDeployer:
         self,
         stack: StackTemplate,
         environment: Environment,
-        exports: dict[str, str],
-        outputs: dict[tuple[str, str], str],
     ) -> None:
         self.stack = stack
         self.environment = environment
@@ -146,14 +167,13 @@ class _StackDeployer:
                 "AWS::StackName": stack.stack_name,
                 "AWS::NoValue": "",
             },
-            exports=exports,
+            exports=environment.exports,
             materialize=self.create,
-            stack_outputs=outputs,
+            stack_outputs=environment.outputs,
             condition=self._condition,
         )
         for name, parameter in stack.template.get("Parameters", {}).items():
-            self.resolver.parameters[name] = str(parameter.get("Default", ""))
-        self.exports = exports
+            self.resolver.parameters[name] = self._parameter_value(parameter)
         self.creators: dict[str, Callable[[str, dict[str, Any]], None]] = {
             "AWS::KMS::Key": self._key,
             "AWS::S3::Bucket": self._bucket,
@@ -164,18 +184,32 @@ class _StackDeployer:
             "AWS::IAM::Role": self._role,
             "AWS::Lambda::Function": self._function,
             "AWS::Events::Rule": self._rule,
+            "AWS::SageMaker::Model": self._sagemaker_model,
+            "AWS::SageMaker::EndpointConfig": self._endpoint_config,
+            "AWS::SageMaker::Endpoint": self._endpoint,
         }
+
+    def _parameter_value(self, parameter: dict[str, Any]) -> str:
+        default = str(parameter.get("Default", ""))
+        if parameter.get("Type") != "AWS::SSM::Parameter::Value<String>":
+            return default
+        try:
+            ssm = self.environment.client("ssm")
+            return str(ssm.get_parameter(Name=default)["Parameter"]["Value"])
+        except ClientError:
+            return default  # e.g. the CDK bootstrap version, which nothing here reads
 
     def deploy(self) -> None:
         for logical_id in self.stack.resources:
             self.create(logical_id)
+        self.environment.resolved[self.stack.stack_name] = (self.resolver.refs, self.resolver.attributes)
         for output_name, output in self.stack.template.get("Outputs", {}).items():
             if "Condition" in output and not self._condition(output["Condition"]):
                 continue
             value = str(self.resolver.resolve(output["Value"]))
             self.resolver.stack_outputs[(self.stack.stack_name, output_name)] = value
             if "Export" in output:
-                self.exports[self.resolver.resolve(output["Export"]["Name"])] = value
+                self.environment.exports[self.resolver.resolve(output["Export"]["Name"])] = value
 
     def create(self, logical_id: str) -> None:
         if logical_id in self.resolver.refs or logical_id in self.in_progress:
@@ -189,11 +223,14 @@ class _StackDeployer:
             creator = (
                 self._aws_sdk_call
             )  # an AwsCustomResource (e.g. the serving state's create-once parameters)
+        path = f"{self.stack.stack_name}/{logical_id}"
         if "Condition" in resource and not self._condition(resource["Condition"]):
             self._placeholder(logical_id, {})
-        else:
-            creator(logical_id, resource.get("Properties", {}))
-        self.environment.physical[f"{self.stack.stack_name}/{logical_id}"] = self.resolver.refs[logical_id]
+            self.environment.skipped.setdefault(self.stack.stack_name, set()).add(logical_id)
+            return  # not created; a redeploy whose condition holds creates it
+        creator(logical_id, resource.get("Properties", {}))
+        self.environment.skipped.get(self.stack.stack_name, set()).discard(logical_id)
+        self.environment.physical[path] = self.resolver.refs[logical_id]
         self.environment.resources_by_type.setdefault(resource["Type"], []).append(
             self.resolver.refs[logical_id]
         )
@@ -279,12 +316,51 @@ class _StackDeployer:
         function = LocalFunction(
             logical_id=logical_id,
             name=name,
-            handler=properties["Handler"],
+            handler=self._handler(properties),
             environment={key: str(self.resolver.resolve(value)) for key, value in variables.items()},
             timeout_seconds=int(properties.get("Timeout", 3)),
         )
         self.environment.functions[name] = function
         self._set(logical_id, name, Arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}")
+
+    def _handler(self, properties: dict[str, Any]) -> str:
+        """A zip function's Handler; a container image function's command (ImageConfig, else the CMD)."""
+        if "Handler" in properties:
+            return str(properties["Handler"])
+        command = properties.get("ImageConfig", {}).get("Command")
+        if not command:
+            command = self.stack.image_command(str(self.resolver.resolve(properties["Code"]["ImageUri"])))
+        return str(command[0])
+
+    def _sagemaker_model(self, logical_id: str, properties: dict[str, Any]) -> None:
+        resolved = self.resolver.resolve(properties)
+        name = str(resolved.get("ModelName", self._name(logical_id)))
+        self.environment.client("sagemaker").create_model(
+            ModelName=name, **_only(resolved, "Containers", "PrimaryContainer", "ExecutionRoleArn")
+        )
+        self._set(logical_id, name, ModelName=name)
+
+    def _endpoint_config(self, logical_id: str, properties: dict[str, Any]) -> None:
+        resolved = self.resolver.resolve(properties)
+        name = str(resolved.get("EndpointConfigName", self._name(logical_id)))
+        variants = []
+        for variant in resolved["ProductionVariants"]:
+            numbers = {key: float(variant[key]) for key in ("InitialVariantWeight",) if key in variant}
+            variants.append({**variant, **numbers})
+        self.environment.client("sagemaker").create_endpoint_config(
+            EndpointConfigName=name,
+            ProductionVariants=variants,
+            **_only(resolved, "DataCaptureConfig", "KmsKeyId"),
+        )
+        self._set(logical_id, name, EndpointConfigName=name)
+
+    def _endpoint(self, logical_id: str, properties: dict[str, Any]) -> None:
+        resolved = self.resolver.resolve(properties)
+        name = str(resolved.get("EndpointName", self._name(logical_id)))
+        self.environment.client("sagemaker").create_endpoint(
+            EndpointName=name, EndpointConfigName=resolved["EndpointConfigName"]
+        )
+        self._set(logical_id, name, EndpointName=name)
 
     def _aws_sdk_call(self, logical_id: str, properties: dict[str, Any]) -> None:
         """aws-cdk-lib's AwsCustomResource: its Create call, made against the stand-in."""
@@ -308,6 +384,7 @@ class _StackDeployer:
         functions = tuple(arn.rsplit(":", 1)[-1] for arn in targets if ":function:" in arn)
         pattern = properties.get("EventPattern")
         rule = LocalRule(
+            stack_name=self.stack.stack_name,
             logical_id=logical_id,
             pattern=self.resolver.resolve(pattern) if pattern else None,
             schedule=properties.get("ScheduleExpression"),
@@ -318,6 +395,11 @@ class _StackDeployer:
         self._set(
             logical_id, self._name(logical_id), Arn=f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{logical_id}"
         )
+
+
+def _only(properties: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """The properties the stand-in's API call takes (CloudFormation and the API share their names)."""
+    return {key: properties[key] for key in keys if key in properties}
 
 
 def dump(environment: Environment) -> str:
