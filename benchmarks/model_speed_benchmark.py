@@ -12,7 +12,11 @@ format 2; "hashed": the new default) it
    line on stdin, as a user would) and reports accuracy;
 3. times ``SentimentPredictor`` (what the server and the inference CLI call) in this process:
    ``predict_one`` and ``predict`` on batches of 1, 10, 100 and 1,000 real sentences (dev + UCI,
-   rotating), as microseconds per text, the median of --rounds rounds.
+   rotating), as microseconds per text, the median of --rounds rounds (wall clock, each call made
+   through a small adapter, as before), and
+4. ``predict_one`` alone: a plain loop over all the timing sentences (3,872: dev + UCI) per round,
+   timed in CPU time (``time.process_time``, which outside load on a shared machine inflates less
+   than wall time), minimum and median over 3 x --rounds rounds: "one text, CPU min / median".
 
 The machine is shared, so the timings move with outside load; the two kinds run back to back.
 ``--reuse`` takes the models already in ``--keep DIR`` (from an earlier run) instead of training:
@@ -92,6 +96,25 @@ def per_text_us(call: Callable[[list[str]], object], texts: list[str], batch: in
     return statistics.median(results)
 
 
+def one_text_cpu_us(
+    predict_one: Callable[[str], object], texts: list[str], rounds: int
+) -> tuple[float, float]:
+    """(min, median) over rounds of CPU microseconds per ``predict_one(text)``, all texts each round.
+
+    Every round scores the same texts (their lengths vary a lot between the sets), so the rounds
+    differ only by outside load and the minimum is the least disturbed one.
+    """
+    for text in texts[:200]:  # warm up: caches, lazily built tables
+        predict_one(text)
+    results = []
+    for _ in range(rounds):
+        started = time.process_time()
+        for text in texts:
+            predict_one(text)
+        results.append((time.process_time() - started) * 1e6 / len(texts))
+    return min(results), statistics.median(results)
+
+
 def _first(predict_one: Callable[[str], object], chunk: list[str]) -> object:
     return predict_one(chunk[0])
 
@@ -159,6 +182,7 @@ def main() -> int:
         interleaved(args.keep, kinds, timing_texts, args.rounds)
         return 0
     results: dict[str, dict[str, float]] = {}
+    load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="model-speed-") as scratch:
         base = args.keep or Path(scratch)
         for kind in kinds:
@@ -179,6 +203,8 @@ def main() -> int:
             row["predict_one us"] = per_text_us(
                 partial(_first, predictor.predict_one), timing_texts, 1, args.rounds
             )
+            cpu_min, cpu_median = one_text_cpu_us(predictor.predict_one, timing_texts, 3 * args.rounds)
+            row["one text, CPU min us"], row["one text, CPU median us"] = cpu_min, cpu_median
             for batch in BATCH_SIZES:
                 row[f"predict batch {batch} us/text"] = per_text_us(
                     predictor.predict, timing_texts, batch, args.rounds
@@ -186,7 +212,8 @@ def main() -> int:
             results[kind] = row
 
     print(
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end; "
+        f"{os.cpu_count()} CPUs, load average {load_at_start:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end; "
         f"timings are medians of {args.rounds} rounds of {TEXTS_PER_ROUND} texts"
     )
     print(f"{'':28s}" + "".join(f"{kind:>14s}" for kind in kinds))

@@ -1,7 +1,8 @@
 """Load a model directory once and predict: the only API the server and the inference CLI use.
 
-Model format 2 (the default, ``hashed_model.HashedNgramModel``) has one path for any number of
-texts: ``predict`` and ``predict_one`` both call its vectorized ``positive_probabilities``.
+Model format 2 (the default, ``hashed_model.HashedNgramModel``): ``predict`` calls its vectorized
+``positive_probabilities``, ``predict_one`` its single-text ``positive_probability_one``, which
+gives the same bits at about half the cost (tested).
 
 Format 1 (the scikit-learn Pipeline trained before format 2 existed) still loads: ``predict`` runs
 the pipeline, and ``predict_one`` computes the same numbers for one text without building sparse
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from model_code.artifacts import ModelLoadError, load_metadata, load_pipeline, model_format_of
-from model_code.hashed_model import HashedNgramModel
+from model_code.hashed_model import HashedNgramModel, logistic
 from model_code.model import HASHED_MODEL_FORMAT, LABEL_NAMES
 
 
@@ -128,16 +129,15 @@ class SentimentPredictor:
         return [_result(p) for p in self.positive_probabilities(texts).tolist()]
 
     def positive_probability_one(self, text: str) -> float:
+        if self._hashed:
+            return float(self.model.positive_probability_one(text))
         if self._fast is None:
             return float(self.positive_probabilities([text])[0])
         normalize, scorers, intercept = self._fast
         normalized = normalize([text])[0]
         logit = intercept + sum(scorer.score(normalized) for scorer in scorers)
         # Same logistic link as LogisticRegression.predict_proba, written to avoid overflow.
-        if logit >= 0:
-            return 1.0 / (1.0 + math.exp(-logit))
-        exp_logit = math.exp(logit)
-        return exp_logit / (1.0 + exp_logit)
+        return logistic(logit)
 
     def predict_one(self, text: str) -> dict[str, Any]:
         """One text; the same result as ``predict([text])[0]``."""

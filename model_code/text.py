@@ -116,8 +116,12 @@ _NT_BARE_FAST = re.compile(
     r"|(?<=\b(?:does|were|have|must|need)nt)|(?<=\b(?:could|would)nt)|(?<=\bshouldnt))"
 )
 _NT_FAST = re.compile(r"n't(?<=\wn't)\b")
-_CLITIC_FAST = re.compile(r"'(?<=\w')(s|m|d|re|ve|ll)\b")
-_PUNCTUATION_FAST = re.compile(r"[.!?,;:()\[\]{}]+|-(?:-+|(?<=\s-)(?=\s))")
+# The clitic's apostrophe alone (the suffix in a look-ahead), so the replacement is a literal: in
+# Python 3.11 a template with a group reference (r"\1") costs a Python call per match.
+_CLITIC_FAST = re.compile(r"'(?<=\w')(?=(?:s|m|d|re|ve|ll)\b)")
+# One group around the whole match: " ".join(pattern.split(text)) puts a space on each side of every
+# match, as sub(r" \g<0> ") would, without a Python call per match.
+_PUNCTUATION_FAST = re.compile(r"([.!?,;:()\[\]{}]+|-(?:-+|(?<=\s-)(?=\s)))")
 _PUNCTUATION_WORD = r"[.!?,;:()\[\]{}\-]+"
 _STOP = rf"(?:{'|'.join(sorted(_SCOPE_ENDERS))}|{_PUNCTUATION_WORD})(?=[ \x00]|$)"
 # A negator and the tokens after it up to punctuation, a scope ender or the end of its text. The
@@ -143,6 +147,17 @@ def normalize_joined(texts: Sequence[str], negation_scope: int = 0) -> str:
     joined = TEXT_SEPARATOR.join(texts)
     if joined.count(TEXT_SEPARATOR) != len(texts) - 1:
         joined = TEXT_SEPARATOR.join(text.replace(TEXT_SEPARATOR, " ") for text in texts)
+    return _normalize_joined(joined, negation_scope)
+
+
+def normalize_one(text: str, negation_scope: int = 0) -> str:
+    """``normalize_joined([text], negation_scope)`` without the batch bookkeeping (one text's path)."""
+    if TEXT_SEPARATOR in text:
+        text = text.replace(TEXT_SEPARATOR, " ")
+    return _normalize_joined(text, negation_scope)
+
+
+def _normalize_joined(joined: str, negation_scope: int) -> str:
     if not joined.isascii():
         joined = unicodedata.normalize("NFKC", joined)
         for source, target in _CHARACTER_MAP.items():
@@ -156,10 +171,12 @@ def normalize_joined(texts: Sequence[str], negation_scope: int = 0) -> str:
     text = _NT_BARE_FAST.sub(" n't", text)
     if "'" in text:
         text = _NT_FAST.sub(" n't", text)
-        text = _CLITIC_FAST.sub(r" '\1", text)
-    text = _PUNCTUATION_FAST.sub(r" \g<0> ", text)
+        text = _CLITIC_FAST.sub(" '", text)
+    text = " ".join(_PUNCTUATION_FAST.split(text))
     # str.split() splits on exactly the characters \s matches; NUL is not one of them.
-    text = " ".join(text.split()).replace(" \x00", "\x00").replace("\x00 ", "\x00")
+    text = " ".join(text.split())
+    if TEXT_SEPARATOR in text:
+        text = text.replace(" \x00", "\x00").replace("\x00 ", "\x00")
     if negation_scope > 0:
         text = _NEGATION_SPAN.sub(lambda match: _mark_span(match, negation_scope), text)
     return text

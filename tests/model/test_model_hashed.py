@@ -14,12 +14,19 @@ import pytest
 
 from model_code.artifacts import METADATA_FILE, ModelLoadError
 from model_code.data import read_dataset
-from model_code.features import NgramSpec, hashed_ngrams
+from model_code.features import NgramSpec, hashed_ngrams, hashed_ngrams_one
 from model_code.hashed_model import HashedNgramModel
 from model_code.hyperparameters import HyperparameterError, Hyperparameters
 from model_code.model import HASHED_MODEL_FORMAT, PIPELINE_MODEL_FORMAT
 from model_code.predictor import SentimentPredictor
-from model_code.text import _NEGATION_SPAN, _NEGATORS, normalize, normalize_batch, normalize_joined
+from model_code.text import (
+    _NEGATION_SPAN,
+    _NEGATORS,
+    normalize,
+    normalize_batch,
+    normalize_joined,
+    normalize_one,
+)
 from model_code.training import TrainingInputs, run_training
 
 ODD_TEXTS = [
@@ -96,6 +103,77 @@ def test_one_text_scores_the_same_alone_as_inside_any_batch(trained_model: Path,
     np.testing.assert_allclose(in_tens, together, rtol=0, atol=1e-12)
     np.testing.assert_allclose(alone, together, rtol=0, atol=1e-12)
     assert np.all((together > 0.0) & (together < 1.0))
+
+
+# The single-text path (HashedNgramModel.decision_one, predictor.predict_one) against the batch path.
+ONE_TEXT_CASES = [
+    *ODD_TEXTS,
+    " \t\n ",
+    "\x00",
+    "not\x00good",
+    "a",
+    "ab",
+    "no",
+    "Ça n\u2019était pas \u201cgénial\u201d \u2014 vraiment\u2026 \uff27\uff2f\uff2f\uff24",  # fullwidth GOOD
+    "😀😀 great!!! 👍",
+    "it's's odd, we'll've seen",
+    "great movie , not bad " * 800,
+    "ab" * 20000,
+]
+
+
+def test_normalize_one_equals_the_batch_normalization(sample_train: Path) -> None:
+    for scope in (0, 3):
+        for text in [*_sample_texts(sample_train), *ONE_TEXT_CASES]:
+            assert normalize_one(text, scope) == normalize_joined([text], scope), text
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        NgramSpec(word_ngram_max=3, char_ngram_min=2, char_ngram_max=5, word_bits=22, char_bits=22),
+        NgramSpec(word_ngram_max=1, char_ngram_min=1, char_ngram_max=1, word_bits=10, char_bits=12),
+        NgramSpec(word_ngram_max=2, char_ngram_min=3, char_ngram_max=0, word_bits=16, char_bits=16),
+        NgramSpec(word_ngram_max=4, char_ngram_min=1, char_ngram_max=7, word_bits=20, char_bits=8),
+    ],
+)
+def test_the_one_text_featurizer_gives_the_batch_featurizers_arrays(
+    sample_train: Path, spec: NgramSpec
+) -> None:
+    for text in [*_sample_texts(sample_train), *ONE_TEXT_CASES]:
+        normalized = normalize_one(text, 3)
+        batch = hashed_ngrams(normalized, 1, spec)
+        words, chars = hashed_ngrams_one(normalized, spec)
+        assert words.shape == batch.word_buckets.shape and chars.shape == batch.char_buckets.shape, text
+        np.testing.assert_array_equal(words, batch.word_buckets, err_msg=text)
+        np.testing.assert_array_equal(chars, batch.char_buckets, err_msg=text)
+    with pytest.raises(ValueError, match="NUL"):
+        hashed_ngrams_one("a\x00b", spec)
+
+
+def test_one_text_and_a_batch_give_identical_probabilities(trained_model: Path, sample_train: Path) -> None:
+    predictor = SentimentPredictor.load(trained_model)
+    model = predictor.model
+    texts = [*_sample_texts(sample_train), *ONE_TEXT_CASES]
+    logits = model.decision_function(texts)
+    assert [model.decision_one(text) for text in texts] == logits.tolist()  # bit for bit
+    together = predictor.positive_probabilities(texts)
+    alone = [predictor.positive_probability_one(text) for text in texts]
+    assert alone == together.tolist()
+    assert [predictor.predict_one(text) for text in texts] == predictor.predict(texts)
+    # A batch of one takes the single-text path; a batch of two (with "") the batch path.
+    pairs = [predictor.positive_probabilities([text, ""])[0] for text in texts]
+    assert [predictor.positive_probabilities([text])[0] for text in texts] == pairs == alone
+
+
+def test_the_single_text_cache_is_not_pickled(trained_model: Path) -> None:
+    model = SentimentPredictor.load(trained_model).model
+    before = model.__getstate__()
+    model.decision_one("a fine film")
+    after = model.__getstate__()
+    assert after.keys() == before.keys()
+    restored = pickle.loads(pickle.dumps(model))  # noqa: S301 - bytes pickled just above
+    assert restored.decision_one("a fine film") == model.decision_one("a fine film")
 
 
 def test_the_default_model_is_format_2_and_small_on_disk(trained_model: Path) -> None:
