@@ -1,7 +1,7 @@
 """False alarms, detection power, speed and memory of the drift score on real data.
 
     python benchmarks/drift_benchmark.py [--data-dir ../shared/data] [--work-dir /tmp/drift-bench]
-        [--windows 200] [--records 1000000]
+        [--windows 200] [--records 1000000] [--calibrate 700]
 
 Protocol (the issue's, with in-domain traffic that is never the reference itself):
 - Reference = SST-2 dev sentences: the model is trained with the product's ``train`` CLI on SST-2
@@ -44,15 +44,24 @@ sys.path.insert(0, str(REPO))
 from model_code.capture_records import CaptureStats, iter_predictions  # noqa: E402
 from model_code.drift_features import FEATURES, FeatureWindow, Vocabulary, request_features  # noqa: E402
 from model_code.drift_score import (  # noqa: E402
+    ALPHA,
+    RUNNERS,
     TESTS,
     THRESHOLD,
+    DomainReference,
     DriftReference,
+    domain_statistics,
     drift_report,
     reference_token_ids,
     score_columns,
+    skewed_tail,
 )
 
 SIZES = (100, 500, 2000)
+# DOMAIN_TOLERANCE is the smallest tolerance keeping the family's false alarms at or below this on
+# in-domain calibration windows: 1 point under the 5 % target, about two standard errors of a
+# 200-window run (docs/drift.md)
+CALIBRATION_TARGET = 0.04
 HELD_OUT = 3000
 SCENARIOS = ("in-domain", "10% other domain", "25% other domain", "100% other domain", "65% negative")
 
@@ -161,8 +170,7 @@ def power_table(
     baseline: dict, features: np.ndarray, ids: list, *, pools: dict[str, np.ndarray], windows: int, seed: int
 ) -> None:
     reference = {name: np.asarray(baseline["drift_reference"]["features"][name]) for name in FEATURES}
-    reference_ids = reference_token_ids(baseline)
-    vocabulary = Vocabulary.from_baseline(baseline)
+    domain = DomainReference(reference_token_ids(baseline), Vocabulary.from_baseline(baseline))
     family = len(TESTS) + 1
     generator = np.random.default_rng(seed)
     print(
@@ -185,7 +193,7 @@ def power_table(
                 result = score_columns(
                     reference,
                     {name: rows[:, i] for i, name in enumerate(FEATURES)},
-                    (reference_ids, [ids[i] for i in index], vocabulary),
+                    (domain, [ids[i] for i in index]),
                 )
                 hits += result["score"] > THRESHOLD
                 values.append(result["score"])
@@ -207,6 +215,64 @@ def power_table(
                 f"  {size:>5} {scenario:<18} "
                 + "  ".join(f"{k}={100 * v / windows:.0f}" for k, v in counts.items())
             )
+
+
+def calibration(
+    baseline: dict, features: np.ndarray, ids: list, *, pools: dict[str, np.ndarray], windows: int, seed: int
+) -> None:
+    """How DOMAIN_TOLERANCE is chosen (docs/drift.md), from in-domain windows only, drawn from their
+    own random stream (seed + 1), never the reported ones: the family's false-alarm rate at each
+    size for a grid of tolerances, and the smallest tolerance keeping it at or below
+    CALIBRATION_TARGET at every size."""
+    reference = {name: np.asarray(baseline["drift_reference"]["features"][name]) for name in FEATURES}
+    domain = DomainReference(reference_token_ids(baseline), Vocabulary.from_baseline(baseline))
+    generator = np.random.default_rng(seed + 1)
+    grid = np.round(np.arange(0.0, 0.00401, 0.0001), 4)
+    weight = 1.0 / (len(TESTS) + 1)
+    rates: dict[int, np.ndarray] = {}
+    print(f"\ncalibration: {windows} in-domain windows per size (seed {seed + 1})")
+    for size in SIZES:
+        smallest, domain_rows = [], []
+        for _ in range(windows):
+            index = generator.choice(pools["in"], size, replace=False)
+            smallest.append(
+                min(
+                    RUNNERS[test](reference[feature], features[index, FEATURES.index(feature)])[1]
+                    for feature, test in TESTS
+                )
+            )
+            domain_rows.append(domain_statistics(domain, [ids[i] for i in index]))
+        observed, mean, spread, skewness = np.asarray(domain_rows).T
+        alarms = []
+        for tolerance in grid:
+            noise = np.hypot(spread, tolerance)
+            domain_p = [
+                skewed_tail(x, k) if n > 0 else 1.0
+                for x, k, n in zip(
+                    (observed - mean) / np.where(noise > 0, noise, 1.0),
+                    skewness * (spread / np.where(noise > 0, noise, 1.0)) ** 3,
+                    noise,
+                    strict=True,
+                )
+            ]
+            combined = np.minimum(np.asarray(smallest), np.asarray(domain_p)) / weight
+            alarms.append(float(np.mean(combined < ALPHA)))
+        rates[size] = np.asarray(alarms)
+        excess = observed - mean
+        print(
+            f"  {size:>5}: domain excess over its permutation mean {excess.mean():.5f} "
+            f"(standard error {excess.std() / np.sqrt(windows):.5f}), permutation sd {spread.mean():.5f}, "
+            f"skewness {skewness.mean():.2f}",
+            flush=True,
+        )
+    print("  family false alarms by tolerance (100 / 500 / 2,000 requests):")
+    for position, tolerance in enumerate(grid):
+        if position % 2 == 0:
+            cells = " / ".join(f"{100 * rates[size][position]:.1f}" for size in SIZES)
+            print(f"    {tolerance:.4f}: {cells} %")
+    passing = [t for p, t in enumerate(grid) if all(rates[size][p] <= CALIBRATION_TARGET for size in SIZES)]
+    chosen = f"{passing[0]:.4f}" if passing else "none in the grid"
+    print(f"  smallest tolerance with at most {100 * CALIBRATION_TARGET:.0f} % at every size: {chosen}")
 
 
 def _clock() -> tuple[float, float]:
@@ -341,6 +407,9 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=200)
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--calibrate", type=int, default=0, help="in-domain calibration windows per size (0: skip)"
+    )
     parser.add_argument("--throughput-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     work_dir = Path(args.work_dir)
@@ -372,6 +441,8 @@ def main() -> None:
         "neg": in_index[labels[:count] == 0],
         "pos": in_index[labels[:count] == 1],
     }
+    if args.calibrate:
+        calibration(baseline, features, ids, pools=pools, windows=args.calibrate, seed=args.seed)
     if args.windows:
         power_table(baseline, features, ids, pools=pools, windows=args.windows, seed=args.seed)
     print(f"\ntiming (this machine, one process; load average {os.getloadavg()[0]:.1f} before)")
