@@ -22,7 +22,9 @@ from mlops_contracts import events, layout, naming, parameters, serving
 from mlops_contracts.tags import HP_DATA_VERSION, TAG_TRIGGER_REASON
 
 
-@pytest.fixture(scope="module")
+# Session scope: xdist may interleave this module's tests with other infra modules on the worker,
+# and a module-scoped fixture would then run the whole loop again.
+@pytest.fixture(scope="session")
 def loop(synth, tmp_path_factory):
     environment = default_environment(synth.outdir)
     with moto_server() as url:

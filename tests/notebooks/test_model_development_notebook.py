@@ -11,6 +11,8 @@ from nbclient import NotebookClient
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "model_development.ipynb"
 SUMMARY_PREFIX = "NOTEBOOK_SUMMARY "
+# One worker executes the notebook once for every test that reads it.
+pytestmark = pytest.mark.xdist_group("notebook")
 
 
 def test_the_committed_notebook_has_no_outputs():
@@ -21,7 +23,7 @@ def test_the_committed_notebook_has_no_outputs():
     assert all(not cell.outputs and cell.execution_count is None for cell in code)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def executed():
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     NotebookClient(
