@@ -7,7 +7,9 @@ several-fold). With a socket per worker the kernel spreads new connections evenl
 
 Forking after the model is loaded means each worker starts with the model already in memory (the
 large arrays stay shared copy-on-write) and can accept the moment it exists. A worker that dies is
-restarted on the same socket, with a backoff if it keeps dying (``RestartPolicy``).
+restarted on the same socket, with a backoff if it keeps dying (``RestartPolicy``). A worker whose
+supervisor is gone (killed with SIGKILL, or crashed) drains and exits by itself instead of serving on
+as an orphan that nothing restarts, stops or counts.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import multiprocessing.connection
+import os
 import signal
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +33,20 @@ logger = logging.getLogger("uvicorn.error")
 # would fail the same way, so the whole server stops instead of looping.
 STARTUP_FAILURE = 3
 _FORK = multiprocessing.get_context("fork")
+# How often a worker checks that its supervisor is still its parent.
+PARENT_CHECK_S = 0.5
+
+
+def _stop_when_orphaned(supervisor_pid: int) -> None:
+    while os.getppid() == supervisor_pid:
+        time.sleep(PARENT_CHECK_S)
+    logger.warning("supervisor [%d] is gone: worker [%d] drains and exits", supervisor_pid, os.getpid())
+    os.kill(os.getpid(), signal.SIGTERM)  # the server's own graceful shutdown
+
+
+def _run_worker(serve: Callable[[socket.socket], None], sock: socket.socket, supervisor_pid: int) -> None:
+    threading.Thread(target=_stop_when_orphaned, args=(supervisor_pid,), daemon=True).start()
+    serve(sock)
 
 
 def reuseport_sockets(host: str, port: int, count: int, backlog: int = 2048) -> list[socket.socket]:
@@ -116,7 +134,7 @@ class WorkerPool:
         self._stopping = True
 
     def _start(self, slot: _Slot) -> None:
-        process = _FORK.Process(target=self._serve, args=(slot.sock,), daemon=False)
+        process = _FORK.Process(target=_run_worker, args=(self._serve, slot.sock, os.getpid()), daemon=False)
         process.start()
         slot.process, slot.started_at = process, time.monotonic()
         logger.info("started worker process [%d]", process.pid)

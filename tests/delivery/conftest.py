@@ -99,6 +99,9 @@ def fake_server() -> Iterator[Callable[..., str]]:
         process.wait(timeout=10)
 
 
+# tryfirst: pytest-xdist's worker turns the group marker into a node id suffix in its own
+# pytest_collection_modifyitems, which would otherwise run before this one and see no marker.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under pytest-xdist, one worker per session fixture: train the model once, synthesize once."""
     for item in items:

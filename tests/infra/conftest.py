@@ -93,6 +93,9 @@ def resources_of_type():
     return find
 
 
+# tryfirst: pytest-xdist's worker turns the group marker into a node id suffix in its own
+# pytest_collection_modifyitems, which would otherwise run before this one and see no marker.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under pytest-xdist keep every infrastructure test on one worker, so the app is synthesized once."""
     for item in items:

@@ -123,6 +123,34 @@ def test_single_worker_server_drains_on_sigterm(
             server.process.kill()
 
 
+def test_workers_exit_when_their_supervisor_is_killed(
+    serving_model_dir: Path, launch_server, serving_env, port_finder
+) -> None:
+    port = port_finder()
+    command = serve_command(serving_model_dir, "--port", str(port))
+    server = launch_server([*command, "--workers", "2"], port, serving_env())
+    workers = child_pids(server.process.pid)
+    assert len(workers) == 2
+    server.process.kill()  # SIGKILL: the supervisor cannot pass anything on
+    server.process.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.1)
+    # Reaped by init once they exit; a zombie entry is gone within the same loop.
+    alive = [pid for pid in workers if Path(f"/proc/{pid}/status").exists() and "Z" not in _state(pid)]
+    assert not alive, f"workers {alive} kept running after their supervisor died"
+    with pytest.raises(OSError):  # and nobody answers on the port any more
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def _state(pid: int) -> str:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return "gone"
+    return next((line.split()[1] for line in lines if line.startswith("State:")), "gone")
+
+
 @pytest.mark.parametrize(
     ("extra_args", "message"),
     [
