@@ -13,7 +13,7 @@ GIT_SHA ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 # Extra flags for cdk deploy, e.g. CDK_DEPLOY_FLAGS="--require-approval never" in CI.
 CDK_DEPLOY_FLAGS ?=
 WORKFLOWS := .github/workflows
-BANDIT_PATHS := app.py config constructs_lib stacks mlops_contracts pipeline_core model_code lambda_functions ops_cli benchmarks
+BANDIT_PATHS := app.py config constructs_lib stacks mlops_contracts pipeline_core model_code lambda_functions ops_cli local_loop benchmarks
 RUNTIME_REQUIREMENTS := model_code/requirements.txt lambda_functions/requirements.txt ops_cli/requirements.txt
 
 # jsii prints an end-of-life banner on every run under Node 20; the CDK still works there.
