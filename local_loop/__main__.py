@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -40,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         try:
             state.environment_name = options.env or default_environment(options.cdk_out)
-            print(f"local loop: environment {state.environment_name} from {options.cdk_out}", flush=True)
+            where = os.path.relpath(options.cdk_out)
+            print(f"local loop: environment {state.environment_name} from {where}", flush=True)
             run_steps(state, sys.stdout)
         except (StepError, TemplateError) as error:
             print(f"local loop: error: {error}", file=sys.stderr)
