@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -41,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         try:
             state.environment_name = options.env or default_environment(options.cdk_out)
-            where = os.path.relpath(options.cdk_out)
+            where = options.cdk_out.resolve()
+            where = where.relative_to(Path.cwd()) if where.is_relative_to(Path.cwd()) else where
             print(f"local loop: environment {state.environment_name} from {where}", flush=True)
             run_steps(state, sys.stdout)
         except (StepError, TemplateError) as error:
