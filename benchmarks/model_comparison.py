@@ -21,7 +21,6 @@ models already in ``--keep DIR`` (e.g. from ``model_speed_benchmark.py --keep DI
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -33,6 +32,8 @@ from scipy.stats import binomtest
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from model_speed_benchmark import cli_labels  # noqa: E402 - the same CLI scoring as the speed benchmark
 
 from model_code.data import read_dataset  # noqa: E402 - after the path setup above
 
@@ -62,23 +63,6 @@ def train(data_dir: Path, model_dir: Path, flags: list[str]) -> float:
     started = time.perf_counter()
     subprocess.run(command, cwd=REPO, env=_env(), check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
-
-
-def cli_labels(model_dir: Path, texts: list[str]) -> list[int]:
-    """1/0 per text from the inference CLI (stdin, one text per line)."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "model_code.inference", "--model-path", str(model_dir), "--input", "-"],
-        cwd=REPO,
-        env=_env(),
-        input="\n".join(texts) + "\n",
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    answers = [json.loads(line) for line in completed.stdout.splitlines()]
-    if len(answers) != len(texts):
-        raise SystemExit(f"inference returned {len(answers)} answers for {len(texts)} texts")
-    return [1 if answer["label"] == "positive" else 0 for answer in answers]
 
 
 def mcnemar(first: list[bool], second: list[bool]) -> tuple[int, int, float]:

@@ -65,7 +65,8 @@ def train(kind: str, data_dir: Path, model_dir: Path) -> tuple[float, float]:
     return wall, float(metadata["fit_seconds"])
 
 
-def cli_accuracy(model_dir: Path, texts: list[str], labels: list[int]) -> float:
+def cli_labels(model_dir: Path, texts: list[str]) -> list[int]:
+    """1/0 per text from the inference CLI (stdin, one text per line)."""
     completed = subprocess.run(
         [sys.executable, "-m", "model_code.inference", "--model-path", str(model_dir), "--input", "-"],
         cwd=REPO,
@@ -78,7 +79,11 @@ def cli_accuracy(model_dir: Path, texts: list[str], labels: list[int]) -> float:
     answers = [json.loads(line) for line in completed.stdout.splitlines()]
     if len(answers) != len(texts):
         raise SystemExit(f"inference returned {len(answers)} answers for {len(texts)} texts")
-    predicted = [1 if answer["label"] == "positive" else 0 for answer in answers]
+    return [1 if answer["label"] == "positive" else 0 for answer in answers]
+
+
+def cli_accuracy(model_dir: Path, texts: list[str], labels: list[int]) -> float:
+    predicted = cli_labels(model_dir, texts)
     return sum(p == y for p, y in zip(predicted, labels, strict=True)) / len(labels)
 
 
