@@ -63,7 +63,9 @@ def step_deploy_endpoint(state: LoopState) -> str:
     description = describe(state.env, endpoint_name)
     if description.capture_uri is None:
         raise StepError(
-            "endpoint", f"{endpoint_name} has no data capture: the drift check has nothing to read"
+            "endpoint",
+            f"{endpoint_name} has no data capture (serverless endpoints cannot capture), so the drift half "
+            "of the loop has nothing to read; leave out --env to pick an environment that captures",
         )
     weights = ", ".join(f"{name} {weight:g}" for name, weight in sorted(description.weights.items()))
     return (
