@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--env",
+        choices=[environment.name for environment in ENVIRONMENTS],
         help="which synthesized environment to stand up (default: the first whose endpoint captures "
         "traffic, staging with the shipped configuration)",
     )

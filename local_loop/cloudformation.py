@@ -64,18 +64,24 @@ def load_stage(cdk_out: Path, stage: str) -> list[StackTemplate]:
     if not manifest_file.exists():
         raise TemplateError(f"{manifest_file} not found: run `make synth` first")
     assembly = manifest_file.parent
-    artifacts = json.loads(manifest_file.read_text())["artifacts"]
-    stacks = {
-        artifact_id: StackTemplate(
-            artifact_id=artifact_id,
-            stack_name=artifact["properties"].get("stackName", artifact_id),
-            template=json.loads((assembly / artifact["properties"]["templateFile"]).read_text()),
-            dependencies=tuple(dep for dep in artifact.get("dependencies", []) if dep in artifacts),
-            assembly=assembly,
-        )
-        for artifact_id, artifact in artifacts.items()
-        if artifact["type"] == STACK_ARTIFACT
-    }
+    try:
+        artifacts = json.loads(manifest_file.read_text())["artifacts"]
+        stacks = {
+            artifact_id: StackTemplate(
+                artifact_id=artifact_id,
+                stack_name=artifact["properties"].get("stackName", artifact_id),
+                template=json.loads((assembly / artifact["properties"]["templateFile"]).read_text()),
+                dependencies=tuple(dep for dep in artifact.get("dependencies", []) if dep in artifacts),
+                assembly=assembly,
+            )
+            for artifact_id, artifact in artifacts.items()
+            if artifact["type"] == STACK_ARTIFACT
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise TemplateError(
+            f"{manifest_file}: unreadable cloud assembly ({type(error).__name__}: {error}); "
+            "run `make synth` again"
+        ) from None
     ordered: list[StackTemplate] = []
 
     def visit(artifact_id: str) -> None:

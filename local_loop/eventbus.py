@@ -14,6 +14,7 @@ from moto.events.models import EventPattern
 
 from local_loop.lambdas import invoke
 from local_loop.standin import Environment, LocalRule
+from mlops_contracts.events import EVENT_BUS_NAME
 
 
 def matching_rules(environment: Environment, event: dict[str, Any]) -> list[LocalRule]:
@@ -47,7 +48,7 @@ class EventTap:
     """Catches the events the product's functions put on the bus (their real PutEvents calls to the
     stand-in) in a queue, so the loop can deliver them to the rules as EventBridge would."""
 
-    def __init__(self, environment: Environment, source: str, bus: str = "default") -> None:
+    def __init__(self, environment: Environment, source: str, bus: str = EVENT_BUS_NAME) -> None:
         events, sqs = environment.client("events"), environment.client("sqs")
         self.queue_url = sqs.create_queue(QueueName="local-loop-event-tap")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
+from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,9 @@ from local_loop.cloudformation import StackTemplate
 from local_loop.eventbus import EventTap
 from local_loop.serving import Endpoint
 from local_loop.standin import Environment
-from mlops_contracts import parameters
+from mlops_contracts import naming, parameters
+
+RETRAIN_HANDLER = naming.lambda_handler("retrain")
 
 
 class StepError(RuntimeError):
@@ -40,7 +44,6 @@ class LoopState:
     capture_keys: list[str] = field(default_factory=list)
     drift_checks: list[dict[str, Any]] = field(default_factory=list)  # the drift function's results
     reports: dict[str, str] = field(default_factory=dict)  # "ab-report", "cost": what the CLI printed
-    lines: list[str] = field(default_factory=list)
 
     @property
     def env(self) -> Environment:
@@ -58,3 +61,17 @@ class LoopState:
 
 
 Step = Callable[[LoopState], str]
+
+
+def ops_cli(state: LoopState, step: str, argv: list[str]) -> str:
+    """``python -m ops_cli ARGV --env ENV`` as an operator runs it, against the stand-in; its output."""
+    from ops_cli.cli import main as ops_main  # noqa: PLC0415 - imported when a step needs it
+
+    output = io.StringIO()
+    with redirect_stdout(output):
+        code = ops_main(
+            [*argv, "--env", state.environment_name], lambda service, **kwargs: state.env.client(service)
+        )
+    if code != 0:
+        raise StepError(step, f"python -m ops_cli {' '.join(argv)} exited {code}")
+    return output.getvalue().rstrip()

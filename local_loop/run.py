@@ -3,23 +3,21 @@ that fails stops the run with a non-zero exit naming the step and the reason."""
 
 from __future__ import annotations
 
-import io
 import json
 import time
-from contextlib import redirect_stdout
-from typing import Any, TextIO
+from typing import TextIO
 
 from local_loop import aws_events, eventbus, serving_steps
 from local_loop.cloudformation import load_stage
 from local_loop.lambdas import REPO_ROOT, invoke
-from local_loop.loop_state import LoopState, Step, StepError
+from local_loop.loop_state import RETRAIN_HANDLER, LoopState, Step, StepError, ops_cli
 from local_loop.standin import deploy
 from local_loop.training import run_training_job
 from mlops_contracts import events, layout, naming, parameters
+from pipeline_core.serving_state import read_state
 
 SAMPLE_DATA = REPO_ROOT / "model_code" / "sample_data" / "reviews.csv"
 PREPROCESS_HANDLER = naming.lambda_handler("preprocess")
-RETRAIN_HANDLER = naming.lambda_handler("retrain")
 REGISTER_HANDLER = naming.lambda_handler("register_model")
 ROLLOUT_HANDLER = naming.lambda_handler("serving_rollout")
 
@@ -28,7 +26,7 @@ def step_deploy(state: LoopState) -> str:
     stacks = load_stage(state.cdk_out, state.environment_name)
     state.stacks = stacks
     state.environment = deploy(stacks, state.endpoint_url)
-    state.event_tap = eventbus.EventTap(state.environment, events.EVENT_SOURCE, events.EVENT_BUS_NAME)
+    state.event_tap = eventbus.EventTap(state.environment, events.EVENT_SOURCE)
     env = state.env
     buckets = env.resources_by_type.get("AWS::S3::Bucket", [])
     return (
@@ -56,27 +54,13 @@ def step_upload(state: LoopState) -> str:
     return f"s3://{bucket}/{key} ({len(body)} bytes) -> preprocessing: {result['prefix']} ({counts})"
 
 
-def _start_training(state: LoopState, event: dict[str, Any], via: str) -> dict[str, Any]:
-    if via == "schedule":
-        rule = eventbus.scheduled_rule_for(state.env, RETRAIN_HANDLER)
-        (name,) = rule.target_functions
-        result = invoke(state.env, state.env.functions[name], event)
-    else:
-        delivered = eventbus.publish(state.env, event)
-        if len(delivered) != 1:
-            raise StepError(
-                via, f"the event reached {len(delivered)} functions, expected the retrain function"
-            )
-        result = delivered[0][1]
-    if result.get("status") != "started":
-        raise StepError(via, f"retrain answered {result}")
-    state.training_jobs.append(result)
-    return result
-
-
 def step_retrain_on_schedule(state: LoopState) -> str:
     rule = eventbus.scheduled_rule_for(state.env, RETRAIN_HANDLER)
-    result = _start_training(state, aws_events.scheduled(rule.logical_id), "schedule")
+    (name,) = rule.target_functions
+    result = invoke(state.env, state.env.functions[name], aws_events.scheduled(rule.logical_id))
+    if result.get("status") != "started":
+        raise StepError("retrain", f"retrain answered {result}")
+    state.training_jobs.append(result)
     enabled = "" if rule.enabled else " (rule ships disabled in this environment; delivered as if enabled)"
     return f"scheduled event -> retrain: started {result['job_name']}{enabled}"
 
@@ -107,19 +91,9 @@ def step_register(state: LoopState) -> str:
 
 
 def step_approve(state: LoopState) -> str:
-    from ops_cli.cli import main as ops_main  # noqa: PLC0415 - the operator's CLI, as a person runs it
-
     arn = state.registrations[-1]["model_package_arn"]
-    output = io.StringIO()
-    with redirect_stdout(output):
-        code = ops_main(
-            ["approve", arn, "--comment", "local loop", "--env", state.environment_name],
-            lambda service, **kwargs: state.env.client(service),
-        )
-    if code != 0:
-        raise StepError("approve", f"python -m ops_cli approve exited {code}")
-    state.approved_package = json.loads(output.getvalue())
-    approval = state.approved_package
+    approval = json.loads(ops_cli(state, "approve", ["approve", arn, "--comment", "local loop"]))
+    state.approved_package = approval
     return f"python -m ops_cli approve -> {approval['approval']} (was {approval['previous']})"
 
 
@@ -131,10 +105,7 @@ def step_rollout(state: LoopState) -> str:
     if len(results) != 1:
         raise StepError("rollout", f"the approval reached {[name for name, _ in delivered]}")
     state.rollout = results[0]
-    name = parameters.parameter_name(
-        state.environment_name, parameters.serving_variant_key("champion", parameters.SERVING_MODEL_PACKAGE)
-    )
-    champion = state.env.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
+    champion = read_state(state.env.client("ssm"), state.environment_name).champion
     return f"Model Package State Change -> serving rollout: {results[0].get('status')}; champion = {champion}"
 
 
@@ -163,6 +134,5 @@ def run_steps(state: LoopState, out: TextIO) -> None:
         line, *details = line.split("\n")  # a report printed under its step
         text = f"[{number:>2}/{len(STEPS)}] {name:<12} {time.perf_counter() - began:5.1f}s  {line}"
         text = "\n".join([text, *(f"      {detail}" for detail in details)])
-        state.lines.append(text)
         print(text, file=out, flush=True)
     print(f"loop finished in {time.perf_counter() - started:.1f}s", file=out, flush=True)

@@ -17,7 +17,6 @@ import base64
 import http.client
 import json
 import random
-import socket
 import subprocess
 import sys
 import tarfile
@@ -29,19 +28,20 @@ from pathlib import Path
 from typing import Any
 
 from lambda_functions.drift_check.baselines import endpoint_models
+from lambda_functions.drift_check.capture_files import variant_prefix
 from local_loop.lambdas import REPO_ROOT
-from local_loop.standin import Environment
+from local_loop.standin import Environment, free_port
 from mlops_contracts import content_types
-from mlops_contracts.serving import METRIC_4XX, METRIC_5XX, METRIC_INVOCATIONS, SAGEMAKER_NAMESPACE
+from mlops_contracts.metrics import ENDPOINT_DIMENSION, VARIANT_DIMENSION
+from mlops_contracts.serving import (
+    CAPTURE_CONTENT_TYPES,
+    CAPTURE_CSV_CONTENT_TYPES,
+    METRIC_4XX,
+    METRIC_5XX,
+    METRIC_INVOCATIONS,
+    SAGEMAKER_NAMESPACE,
+)
 from pipeline_core.s3_uri import split_s3_uri
-
-JSON_TYPES = (content_types.JSON, content_types.JSON_LINES)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -53,32 +53,42 @@ class Variant:
     process: subprocess.Popen[bytes] | None = None
 
     def launch(self) -> None:
-        self.port = _free_port()
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "model_code.serve",
-                "--model-path",
-                str(self.model_dir),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                "1",
-            ],
-            cwd=REPO_ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        self.port = free_port()
+        # stderr to a file: the server's one-line reason when it cannot start.
+        with self._log().open("wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "model_code.serve",
+                    "--model-path",
+                    str(self.model_dir),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    "1",
+                ],
+                cwd=REPO_ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+
+    def _log(self) -> Path:
+        return self.model_dir.parent / f"serve-{self.name}.log"
+
+    def _last_log_line(self) -> str:
+        lines = self._log().read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        return lines[-1] if lines else "no output"
 
     def wait_ready(self, timeout_seconds: float = 60.0) -> None:
         assert self.process is not None, "launch() first"
         deadline = time.monotonic() + timeout_seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"variant {self.name}: serve exited with {self.process.returncode}")
+                code, reason = self.process.returncode, self._last_log_line()
+                raise RuntimeError(f"variant {self.name}: serve exited with {code}: {reason}")
             try:
                 status, _, _ = self.request("GET", "/ping", b"", {})
                 if status == 200:
@@ -117,9 +127,9 @@ def unpack_model(archive: Path, target: Path) -> Path:
 def _captured(content_type: str, payload: bytes) -> dict[str, Any]:
     """SageMaker keeps JSON and CSV payloads as text and everything else base64-encoded."""
     base_type = content_type.split(";", maxsplit=1)[0].strip()
-    if base_type in JSON_TYPES or base_type == content_types.CSV:
+    if base_type in CAPTURE_CONTENT_TYPES or base_type in CAPTURE_CSV_CONTENT_TYPES:
         try:
-            encoding = "JSON" if base_type in JSON_TYPES else "CSV"
+            encoding = "JSON" if base_type in CAPTURE_CONTENT_TYPES else "CSV"
             return {
                 "observedContentType": content_type,
                 "data": payload.decode("utf-8"),
@@ -140,11 +150,10 @@ class Endpoint:
 
     name: str
     variants: list[Variant]
+    capture_uri: str = ""  # the endpoint configuration's DataCaptureConfig.DestinationS3Uri
     sampling_percentage: int = 100
     seed: int = 7
     captured: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    invocations: dict[str, int] = field(default_factory=dict)
-    errors: dict[tuple[str, int], int] = field(default_factory=dict)  # (variant, 4 or 5) -> count
     latencies_ms: dict[str, list[float]] = field(default_factory=dict)  # as the router saw them
     unpublished: dict[tuple[str, str], int] = field(default_factory=dict)  # (variant, metric) -> count
 
@@ -160,11 +169,8 @@ class Endpoint:
         began = time.perf_counter()
         status, answer_type, answer = variant.request("POST", "/invocations", body, headers)
         self.latencies_ms.setdefault(variant.name, []).append((time.perf_counter() - began) * 1000)
-        self.invocations[variant.name] = self.invocations.get(variant.name, 0) + 1
         metrics = [METRIC_INVOCATIONS]
         if status >= 400:
-            key = (variant.name, status // 100)
-            self.errors[key] = self.errors.get(key, 0) + 1
             metrics.append(METRIC_4XX if status < 500 else METRIC_5XX)
         for metric in metrics:
             self.unpublished[(variant.name, metric)] = self.unpublished.get((variant.name, metric), 0) + 1
@@ -186,18 +192,17 @@ class Endpoint:
             self.captured.setdefault(variant.name, []).append(record)
         return variant.name, status, answer
 
-    def flush_capture(self, s3: Any, destination_s3_uri: str) -> list[str]:
+    def flush_capture(self, s3: Any) -> list[str]:
         """Write the buffered records as SageMaker does; returns the keys written."""
-        bucket, _, prefix = destination_s3_uri.removeprefix("s3://").partition("/")
+        bucket, prefix = split_s3_uri(self.capture_uri)
         prefix = prefix.rstrip("/") + "/" if prefix else ""
         now = datetime.now(UTC)
         keys = []
         for variant, records in self.captured.items():
             if not records:
                 continue
-            key = (
-                f"{prefix}{self.name}/{variant}/{now:%Y/%m/%d/%H}/{now:%M-%S-%f}-{uuid.uuid4().hex[:8]}.jsonl"
-            )
+            folder = variant_prefix(prefix, self.name, variant)  # where the drift check lists them
+            key = f"{folder}{now:%Y/%m/%d/%H}/{now:%M-%S-%f}-{uuid.uuid4().hex[:8]}.jsonl"
             body = "".join(json.dumps(record, separators=(",", ":")) + "\n" for record in records)
             s3.put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8"))
             keys.append(key)
@@ -213,8 +218,8 @@ class Endpoint:
         data = []
         for variant in self.variants:
             dimensions = [
-                {"Name": "EndpointName", "Value": self.name},
-                {"Name": "VariantName", "Value": variant.name},
+                {"Name": ENDPOINT_DIMENSION, "Value": self.name},
+                {"Name": VARIANT_DIMENSION, "Value": variant.name},
             ]
             for metric in (METRIC_INVOCATIONS, METRIC_4XX, METRIC_5XX):
                 value = self.unpublished.get((variant.name, metric), 0)
@@ -268,7 +273,10 @@ def open_endpoint(environment: Environment, description: EndpointDescription, wo
             unpacked[url] = unpack_model(archive, workdir / f"model-{number}")
         variants.append(Variant(name=name, weight=description.weights[name], model_dir=unpacked[url]))
     endpoint = Endpoint(
-        name=description.name, variants=variants, sampling_percentage=description.sampling_percentage
+        name=description.name,
+        variants=variants,
+        capture_uri=description.capture_uri or "",
+        sampling_percentage=description.sampling_percentage,
     )
     try:
         for variant in variants:  # start together: each loads its model in parallel

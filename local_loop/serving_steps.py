@@ -10,18 +10,16 @@ drift function really put on the bus.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import statistics
 import time
-from contextlib import redirect_stdout
 from datetime import UTC, datetime
 from typing import Any
 
 from lambda_functions.drift_check.check import SETTLE
 from local_loop import aws_events, eventbus
 from local_loop.lambdas import REPO_ROOT, invoke
-from local_loop.loop_state import LoopState, Step, StepError
+from local_loop.loop_state import RETRAIN_HANDLER, LoopState, Step, StepError, ops_cli
 from local_loop.serving import describe, open_endpoint
 from local_loop.standin import redeploy
 from mlops_contracts import content_types, events, layout, naming, parameters
@@ -30,7 +28,6 @@ from mlops_contracts.serving import CHAMPION
 IN_DOMAIN = REPO_ROOT / "model_code" / "sample_data" / "reviews_validation.csv"  # never trained on
 OTHER_DOMAIN = REPO_ROOT / "local_loop" / "data" / "other_domain.txt"
 DRIFT_HANDLER = naming.lambda_handler("drift_check")
-RETRAIN_HANDLER = naming.lambda_handler("retrain")
 # The drift check leaves files younger than SETTLE for its next hourly run; the loop fires the
 # schedule as if that much time had passed instead of waiting.
 CLOCK_AHEAD_SECONDS = SETTLE.total_seconds() + 1
@@ -99,8 +96,7 @@ def _send(state: LoopState, texts: list[str], id_prefix: str) -> tuple[dict[str,
             raise StepError("traffic", f"{variant} answered {status}: {answer[:200]!r}")
         counts[variant] = counts.get(variant, 0) + 1
         ids.append(inference_id)
-    destination = describe(state.env, endpoint.name).capture_uri or ""
-    keys = endpoint.flush_capture(state.env.client("s3"), destination)
+    keys = endpoint.flush_capture(state.env.client("s3"))
     state.capture_keys.extend(keys)
     endpoint.publish_metrics(state.env.client("cloudwatch"))
     return counts, ids
@@ -215,24 +211,10 @@ def step_retrain_on_drift(state: LoopState) -> str:
     )
 
 
-def _cli(state: LoopState, argv: list[str]) -> str:
-    from ops_cli.cli import main as ops_main  # noqa: PLC0415 - the operator's CLI, as a person runs it
-
-    output = io.StringIO()
-    with redirect_stdout(output):
-        code = ops_main(
-            [*argv, "--env", state.environment_name], lambda service, **kwargs: state.env.client(service)
-        )
-    if code != 0:
-        raise StepError("report", f"python -m ops_cli {' '.join(argv)} exited {code}")
-    return output.getvalue().rstrip()
-
-
 def step_report(state: LoopState) -> str:
-    state.reports["ab-report"] = _cli(state, ["ab-report", "--hours", "1"])
-    state.reports["cost"] = _cli(state, ["cost"])
-    if state.endpoint:
-        state.endpoint.stop()
+    state.reports["ab-report"] = ops_cli(state, "report", ["ab-report", "--hours", "1"])
+    state.reports["cost"] = ops_cli(state, "report", ["cost"])
+    state.close()
     return "\n".join(
         [
             "python -m ops_cli ab-report --hours 1 and python -m ops_cli cost (servers stopped):",

@@ -46,7 +46,6 @@ class LocalFunction:
 
 @dataclass(frozen=True)
 class LocalRule:
-    stack_name: str
     logical_id: str
     pattern: dict[str, Any] | None
     schedule: str | None
@@ -85,12 +84,6 @@ class Environment:
             "AWS_ENDPOINT_URL": self.endpoint_url,
         }
 
-    def only(self, resource_type: str) -> str:
-        values = self.resources_by_type.get(resource_type, [])
-        if len(values) != 1:
-            raise TemplateError(f"expected one {resource_type} in the environment, found {len(values)}")
-        return values[0]
-
     def function_by_handler(self, handler: str) -> LocalFunction:
         found = [function for function in self.functions.values() if function.handler == handler]
         if len(found) != 1:
@@ -106,7 +99,7 @@ def _boto_credentials() -> dict[str, str]:
     }
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -115,7 +108,7 @@ def _free_port() -> int:
 @contextmanager
 def moto_server() -> Iterator[str]:
     """A moto server on a free loopback port for the duration of the block; yields its URL."""
-    port = _free_port()
+    port = free_port()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -384,7 +377,6 @@ class _StackDeployer:
         functions = tuple(arn.rsplit(":", 1)[-1] for arn in targets if ":function:" in arn)
         pattern = properties.get("EventPattern")
         rule = LocalRule(
-            stack_name=self.stack.stack_name,
             logical_id=logical_id,
             pattern=self.resolver.resolve(pattern) if pattern else None,
             schedule=properties.get("ScheduleExpression"),
@@ -400,15 +392,3 @@ class _StackDeployer:
 def _only(properties: dict[str, Any], *keys: str) -> dict[str, Any]:
     """The properties the stand-in's API call takes (CloudFormation and the API share their names)."""
     return {key: properties[key] for key in keys if key in properties}
-
-
-def dump(environment: Environment) -> str:
-    """A readable summary for debugging a failed run."""
-    return json.dumps(
-        {
-            "functions": sorted(environment.functions),
-            "rules": [rule.logical_id for rule in environment.rules],
-            "parameters": environment.parameters,
-        },
-        indent=2,
-    )

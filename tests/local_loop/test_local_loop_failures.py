@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,26 @@ def test_a_missing_cloud_assembly_is_one_line_and_exit_1(tmp_path: Path, capsys)
     assert main(["--cdk-out", str(tmp_path / "nowhere")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "run `make synth` first" in err
+
+
+STACK = {"type": "aws:cloudformation:stack"}
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        "{bad json",
+        json.dumps({"artifacts": {"s": STACK}}),  # no templateFile
+        json.dumps({"artifacts": {"s": {**STACK, "properties": {"templateFile": "missing.json"}}}}),
+    ],
+    ids=["not-json", "no-template-file", "template-missing"],
+)
+def test_an_unreadable_cloud_assembly_is_one_line_and_exit_1(tmp_path: Path, capsys, manifest: str) -> None:
+    (tmp_path / "assembly-dev").mkdir()
+    (tmp_path / "assembly-dev" / "manifest.json").write_text(manifest)
+    assert main(["--env", "dev", "--cdk-out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unreadable cloud assembly" in err and "make synth" in err
 
 
 def test_a_failing_step_stops_the_run_names_the_step_and_stops_the_servers(

@@ -9,6 +9,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from config.monitoring import MonitoringSettings
+
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "model_development.ipynb"
 SUMMARY_PREFIX = "NOTEBOOK_SUMMARY "
 # One worker executes the notebook once for every test that reads it.
@@ -51,6 +53,6 @@ def test_the_notebook_trains_a_useful_model_and_tells_shifted_traffic_apart(exec
     assert len(curve) == 5 and curve[-1] > curve[0]
     scores = summary["drift_scores"]
     in_domain, half, other = scores.values()
-    assert in_domain < 0.3 < half < other
+    assert in_domain < MonitoringSettings().drift_threshold < half < other
     assert summary["most_positive"] and summary["most_negative"]
     assert not set(summary["most_positive"]) & set(summary["most_negative"])
