@@ -194,6 +194,13 @@ def response_answers(media_type: str, body: str) -> list[tuple[str, float]]:
 def decode_record(line: str | bytes) -> list[CapturedPrediction]:
     """The texts and answers of one capture line; ``MalformedCaptureError`` says why it cannot be read."""
     try:
+        return _decode_record(line)
+    except RecursionError:  # json nests by recursion: a line (or a body in it) nested too deeply
+        raise MalformedCaptureError("JSON nested too deeply") from None
+
+
+def _decode_record(line: str | bytes) -> list[CapturedPrediction]:
+    try:
         record = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise MalformedCaptureError("line is not JSON") from None
@@ -235,6 +242,6 @@ def looks_like_capture(first_line: str | bytes) -> bool:
         return False
     try:
         record = json.loads(stripped)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return False
     return isinstance(record, dict) and "captureData" in record

@@ -40,7 +40,10 @@ class Joined:
 
 
 def parse_label(line: bytes) -> tuple[str, str]:
-    item = json.loads(line)
+    try:
+        item = json.loads(line)
+    except RecursionError:  # json nests by recursion
+        raise ValueError("JSON nested too deeply") from None
     if not isinstance(item, dict):
         raise ValueError("not an object")
     inference_id, label = item.get("inference_id"), item.get("label")

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from model_code.capture_records import CapturedPrediction, MalformedCaptureError, decode_record
-from model_code.drift_features import FeatureWindow, Vocabulary, request_features
-from model_code.drift_score import drift_report
+from model_code.drift_features import FeatureWindow, request_features
+from model_code.drift_score import DriftReference, drift_report
 
 __all__ = ["CapturedPrediction", "MalformedCaptureError", "VariantWindow", "decode_record"]
 
@@ -23,8 +23,10 @@ class VariantWindow:
     """Requests of one variant in one run, scored against that variant's model baseline."""
 
     def __init__(self, baseline: Mapping[str, Any], max_sample: int, seed: int = 0) -> None:
-        self._baseline = baseline
-        self._vocabulary = Vocabulary.from_baseline(baseline)
+        # Parsed whole here, once: a baseline the score cannot use (no drift reference, from an older
+        # train) fails now, where the caller reports it for this variant, not halfway through the run.
+        self._reference = DriftReference.from_baseline(baseline)
+        self._vocabulary = self._reference.vocabulary
         self._window = FeatureWindow(max_sample=max_sample, seed=seed)
 
     @property
@@ -52,7 +54,7 @@ class VariantWindow:
                 "threshold": threshold,
                 "reason": f"too few requests to judge: {self._window.requests} < {min_requests}; not scored",
             }
-        report = dict(drift_report(self._baseline, self._window))
+        report = dict(drift_report(self._reference, self._window))
         score = report.get("score")
         report["threshold"] = threshold
         report["drifted"] = score is not None and float(score) > threshold

@@ -23,20 +23,18 @@ from typing import Any
 import boto3
 import pytest
 
-pytest.importorskip("model_code.drift_score", reason="needs the drift score (branch drift-score)")
-
 from lambda_functions.drift_check import handler as drift_handler
 from lambda_functions.drift_check.check import SETTLE, Clients, run_check
 from lambda_functions.drift_check.config import DriftCheckConfig
 from lambda_functions.retrain.triggers import parse_trigger
 from mlops_contracts import events as contract_events
-from mlops_contracts import layout, metrics, naming
+from mlops_contracts import layout, metrics, naming, parameters
 from mlops_contracts.serving import CHALLENGER, CHAMPION
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "model_code" / "sample_data"
 ENDPOINT = naming.endpoint_name("dev")
-STATE = "/mlops-sentiment/dev/drift-check-state"
+STATE = parameters.parameter_name("dev", parameters.DRIFT_CHECK_STATE)
 JOB_OUTPUT = "training-jobs/sentiment-dev--sched-0123456789abcdef/output/"
 
 # Another domain: server operations and weather reports, nothing like product reviews.
@@ -347,6 +345,62 @@ def test_malformed_lines_are_counted_and_skipped(env: Env, predictor: Any) -> No
     assert report["requests"] == 60
     assert report["capture"]["lines"] == 63 and report["capture"]["malformed"] == 3
     assert sum(report["capture"]["malformed_reasons"].values()) == 3
+
+
+def test_lines_nested_too_deeply_are_malformed_not_a_crash(env: Env, predictor: Any) -> None:
+    deep = "[" * 100_000
+    env.put_capture(CHAMPION, [*capture_lines(in_domain(60, seed=6), predictor), deep], "31-00-000-hhhh")
+    env.s3.put_object(Bucket=env.config.data_bucket, Key=f"{layout.GROUND_TRUTH_PREFIX}deep.jsonl", Body=deep)
+
+    result = env.run()
+
+    report = result.variants[CHAMPION]
+    assert report["requests"] == 60 and report["capture"]["malformed"] == 1
+    assert report["capture"]["malformed_reasons"] == {"JSON nested too deeply": 1}
+    assert result.accuracy["labels"]["malformed"] == 1
+
+
+def test_a_baseline_without_a_drift_reference_is_reported_and_the_other_variant_still_scored(
+    env: Env, kit: Any, predictor: Any, model_dir: Path
+) -> None:
+    # The champion's model came from an older train: its baseline has a vocabulary but no drift reference.
+    baseline = json.loads((model_dir / layout.BASELINE_FILE).read_text())
+    baseline.pop("drift_reference")
+    old_output = "training-jobs/sentiment-dev--sched-old/output/"
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        data = json.dumps(baseline).encode()
+        member = tarfile.TarInfo(layout.BASELINE_FILE)
+        member.size = len(data)
+        tar.addfile(member, io.BytesIO(data))
+    env.s3.put_object(
+        Bucket=kit.MODELS_BUCKET, Key=old_output + layout.OUTPUT_ARCHIVE, Body=archive.getvalue()
+    )
+    sagemaker = boto3.client("sagemaker")
+    sagemaker.create_model(
+        ModelName="model-old",
+        PrimaryContainer={
+            "Image": kit.IMAGE,
+            "ModelDataUrl": f"s3://{kit.MODELS_BUCKET}/{old_output}model.tar.gz",
+        },
+        ExecutionRoleArn=f"arn:aws:iam::{kit.ACCOUNT}:role/sagemaker",
+    )
+    variants = [
+        {"VariantName": variant, "ModelName": model, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}
+        for variant, model in ((CHAMPION, "model-old"), (CHALLENGER, f"model-{CHALLENGER}"))
+    ]
+    sagemaker.create_endpoint_config(EndpointConfigName="config-old", ProductionVariants=variants)
+    sagemaker.delete_endpoint(EndpointName=ENDPOINT)  # moto has no UpdateEndpoint
+    sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="config-old")
+    env.put_capture(CHAMPION, capture_lines(in_domain(80, seed=8), predictor), "32-00-000-iiii")
+    env.put_capture(CHALLENGER, capture_lines(in_domain(80, seed=9), predictor), "32-00-000-jjjj")
+
+    result = env.run()
+
+    assert result.status == "checked"
+    assert result.variants[CHAMPION]["reason"].startswith("no usable baseline")
+    assert result.variants[CHALLENGER]["score"] is not None
+    assert any("cannot score" in alert["subject"] for alert in alerts(env))
 
 
 def test_files_outside_the_window_are_not_read(env: Env, predictor: Any) -> None:
