@@ -5,6 +5,7 @@ functions are absent, so a handler that needs them fails here instead of at its 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from importlib import metadata
@@ -59,12 +60,18 @@ def lambda_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def staged_functions(synth) -> dict[str, Path]:
     """handler -> its staged asset directory in cdk.out."""
     template = synth.template("dev", "Training")
+    template_file = synth.template_files["dev/Training"]
+    # The staged directory as the stack's asset manifest records it: its name is not always
+    # asset.<hash> (CDK appends the source's "extension": a checkout in /tmp/tmp.Ab3 gives .Ab3).
+    manifest = json.loads(
+        template_file.with_name(template_file.name.replace(".template.json", ".assets.json")).read_text()
+    )
     found = {}
     for resource in template["Resources"].values():
         properties = resource["Properties"]
         if resource["Type"] == "AWS::Lambda::Function" and properties["Handler"].startswith("lambda_"):
-            asset_hash = properties["Code"]["S3Key"].removesuffix(".zip")
-            found[properties["Handler"]] = synth.outdir / f"asset.{asset_hash}"
+            source = manifest["files"][properties["Code"]["S3Key"].removesuffix(".zip")]["source"]
+            found[properties["Handler"]] = template_file.parent / source["path"]
     return found
 
 
