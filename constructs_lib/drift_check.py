@@ -8,17 +8,16 @@ from pathlib import Path
 from aws_cdk import Aws, Duration, IgnoreMode, RemovalPolicy
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from constructs_lib.runtime_function import event_target, function_support, powertools_environment
 from constructs_lib.s3_prefix_policy import list_access, object_access
+from mlops_contracts.metrics import DRIFT_CHECK_SERVICE
 
 DOCKERFILE = "lambda_functions/drift_check/Dockerfile"
 # The image's build context is the repository root; only these paths are staged into cdk.out (and
@@ -66,33 +65,18 @@ class DriftCheck(Construct):
         environment: Mapping[str, str],
         memory_size: int = 2048,
         timeout_seconds: int = 900,
-        log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
+        log_retention_days: int = 90,
         removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
     ) -> None:
         super().__init__(scope, construct_id)
         self.state_parameter_name = state_parameter_name
-        self.log_group = logs.LogGroup(
+        self.log_group, self.dead_letter_queue, self.role = function_support(
             self,
-            "Logs",
-            retention=log_retention,
+            service_name=DRIFT_CHECK_SERVICE,
             encryption_key=encryption_key,
+            log_retention_days=log_retention_days,
             removal_policy=removal_policy,
         )
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=encryption_key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        self.role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Execution role of the drift-check function",
-        )
-        self.log_group.grant_write(self.role)
         # x86_64: the image is built wherever `cdk deploy` runs, usually x86; an arm64 build there
         # needs emulation, and for one run an hour the arm64 discount is cents.
         code = lambda_.DockerImageCode.from_image_asset(
@@ -111,7 +95,11 @@ class DriftCheck(Construct):
             description="Drift and live accuracy of captured traffic per variant; requests retraining",
             timeout=Duration.seconds(timeout_seconds),
             memory_size=memory_size,
-            environment={**environment, "STATE_PARAMETER": state_parameter_name},
+            environment={
+                **powertools_environment(DRIFT_CHECK_SERVICE),
+                **environment,
+                "STATE_PARAMETER": state_parameter_name,
+            },
             environment_encryption=encryption_key,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
@@ -126,9 +114,7 @@ class DriftCheck(Construct):
             description=f"Drift check of {endpoint_name}",
             schedule=events.Schedule.expression(schedule),
             targets=[
-                targets.LambdaFunction(
-                    self.function, retry_attempts=2, dead_letter_queue=self.dead_letter_queue
-                )
+                event_target(self.function, self.dead_letter_queue, retry_attempts=2, max_event_age_hours=6)
             ],
         )
 

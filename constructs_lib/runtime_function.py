@@ -57,6 +57,71 @@ def runtime_code(
     return lambda_.Code.from_asset(str(repo_root), exclude=exclude, ignore_mode=IgnoreMode.DOCKER)
 
 
+def powertools_environment(service_name: str) -> dict[str, str]:
+    """What Powertools reads: the service (the metrics' ``service`` dimension) and the namespace."""
+    return {
+        "POWERTOOLS_SERVICE_NAME": service_name,
+        "POWERTOOLS_METRICS_NAMESPACE": contract_metrics.NAMESPACE,
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+
+
+def function_support(
+    scope: Construct,
+    *,
+    service_name: str,
+    encryption_key: kms.IKey,
+    log_retention_days: int,
+    removal_policy: RemovalPolicy,
+) -> tuple[logs.LogGroup, sqs.Queue, iam.Role]:
+    """Every function's log group, dead-letter queue and own role (ids Logs, DeadLetters, Role in
+    ``scope``). ``removal_policy`` applies to the log group and the queue (RETAIN in prod: the evidence
+    of failed events outlives the stack)."""
+    if log_retention_days not in RETENTION_BY_DAYS:
+        raise ValueError(f"log_retention_days must be one of {sorted(RETENTION_BY_DAYS)}")
+    log_group = logs.LogGroup(
+        scope,
+        "Logs",
+        retention=RETENTION_BY_DAYS[log_retention_days],
+        encryption_key=encryption_key,
+        removal_policy=removal_policy,
+    )
+    dead_letter_queue = sqs.Queue(
+        scope,
+        "DeadLetters",
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=encryption_key,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),
+        removal_policy=removal_policy,
+    )
+    # Own role instead of the AWS-managed basic execution policy: it may write only its own log group.
+    role = iam.Role(
+        scope,
+        "Role",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=f"Execution role of the {service_name} function",
+    )
+    log_group.grant_write(role)
+    return log_group, dead_letter_queue, role
+
+
+def event_target(
+    function: lambda_.IFunction,
+    dead_letter_queue: sqs.IQueue,
+    *,
+    retry_attempts: int,
+    max_event_age_hours: int,
+) -> targets.LambdaFunction:
+    """``function`` as an EventBridge rule target whose undeliverable events go to its dead-letter queue."""
+    return targets.LambdaFunction(
+        function,
+        dead_letter_queue=dead_letter_queue,
+        retry_attempts=retry_attempts,
+        max_event_age=Duration.hours(max_event_age_hours),
+    )
+
+
 class RuntimeFunction(Construct):
     """Lambda with Powertools, X-Ray tracing, an encrypted log group with retention and a dead-letter
     queue for asynchronous invocations (EventBridge). Exposes ``function``, ``log_group`` and
@@ -84,8 +149,6 @@ class RuntimeFunction(Construct):
         """``removal_policy`` applies to the log group and the dead-letter queue (RETAIN in prod: the
         evidence of failed events outlives the stack)."""
         super().__init__(scope, construct_id)
-        if log_retention_days not in RETENTION_BY_DAYS:
-            raise ValueError(f"log_retention_days must be one of {sorted(RETENTION_BY_DAYS)}")
         region = Stack.of(self).region
         powertools = lambda_.LayerVersion.from_layer_version_arn(
             self,
@@ -93,30 +156,13 @@ class RuntimeFunction(Construct):
             f"arn:aws:lambda:{region}:{POWERTOOLS_ACCOUNT}:layer:AWSLambdaPowertoolsPythonV3-"
             f"python312-arm64:{POWERTOOLS_LAYER_VERSION}",
         )
-        self.log_group = logs.LogGroup(
+        self.log_group, self.dead_letter_queue, self.role = function_support(
             self,
-            "Logs",
-            retention=RETENTION_BY_DAYS[log_retention_days],
+            service_name=service_name,
             encryption_key=encryption_key,
+            log_retention_days=log_retention_days,
             removal_policy=removal_policy,
         )
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=encryption_key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-            removal_policy=removal_policy,
-        )
-        # Own role instead of the AWS-managed basic execution policy: it may write only its own log group.
-        self.role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"Execution role of the {service_name} function",
-        )
-        self.log_group.grant_write(self.role)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -130,12 +176,7 @@ class RuntimeFunction(Construct):
             memory_size=memory_size,
             ephemeral_storage_size=Size.mebibytes(ephemeral_storage_mb),
             layers=[powertools],
-            environment={
-                "POWERTOOLS_SERVICE_NAME": service_name,
-                "POWERTOOLS_METRICS_NAMESPACE": contract_metrics.NAMESPACE,
-                "POWERTOOLS_LOG_LEVEL": "INFO",
-                **environment,
-            },
+            environment={**powertools_environment(service_name), **environment},
             environment_encryption=encryption_key,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
@@ -150,9 +191,9 @@ class RuntimeFunction(Construct):
         """This function as an EventBridge rule target. An event EventBridge cannot deliver (throttled,
         permissions, older than ``max_event_age_hours``) goes to the function's dead-letter queue instead of
         being dropped: one queue holds every event the function never handled."""
-        return targets.LambdaFunction(
+        return event_target(
             self.function,
-            dead_letter_queue=self.dead_letter_queue,
+            self.dead_letter_queue,
             retry_attempts=retry_attempts,
-            max_event_age=Duration.hours(max_event_age_hours),
+            max_event_age_hours=max_event_age_hours,
         )

@@ -99,6 +99,7 @@ class MonitoringStack(Stack):
                 memory_size=settings.drift_check_memory_mb,
                 timeout_seconds=settings.drift_check_timeout_seconds,
                 removal_policy=removal_policy,
+                log_retention_days=config.storage.function_log_retention_days,
                 environment={
                     "ENVIRONMENT_NAME": config.name,
                     "ENDPOINT_NAME": endpoint_name,
@@ -115,9 +116,6 @@ class MonitoringStack(Stack):
                     "MAX_CAPTURE_BYTES": str(MAX_CAPTURE_BYTES_PER_RUN),
                     "MAX_SAMPLE": str(MAX_SAMPLE),
                     "MAX_LABELS": str(MAX_LABELS),
-                    "POWERTOOLS_SERVICE_NAME": metrics.DRIFT_CHECK_SERVICE,
-                    "POWERTOOLS_METRICS_NAMESPACE": metrics.NAMESPACE,
-                    "POWERTOOLS_LOG_LEVEL": "INFO",
                 },
             )
             all_functions[metrics.DRIFT_CHECK_SERVICE] = self.drift_check.function

@@ -86,3 +86,25 @@ def test_every_rule_target_has_a_dead_letter_queue_and_a_bounded_retry(synth, re
             }
             assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 6 * 3600
             assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+
+
+@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("stack", ["Serving", "Monitoring"])
+def test_every_other_functions_log_group_and_dead_letters_follow_the_environment_too(
+    synth, resources_of_type, stage, stack
+):
+    """The serving-rollout and drift-check functions (not CDK's own provider functions)."""
+    template = synth.template(stage, stack)
+    storage = ENVIRONMENTS[stage].storage
+    expected_policy = "Retain" if storage.retain_data else "Delete"
+    ours = ("ServingRollout", "DriftCheck")
+    log_groups = [
+        v for k, v in resources_of_type(template, "AWS::Logs::LogGroup").items() if k.startswith(ours)
+    ]
+    queues = [v for k, v in resources_of_type(template, "AWS::SQS::Queue").items() if k.startswith(ours)]
+    assert len(log_groups) == len(queues)  # a function each (dev monitors no drift: serverless)
+    for group in log_groups:
+        assert group["Properties"]["RetentionInDays"] == storage.function_log_retention_days
+        assert group["DeletionPolicy"] == expected_policy
+    for queue in queues:
+        assert queue["DeletionPolicy"] == expected_policy
