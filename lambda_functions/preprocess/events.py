@@ -33,7 +33,8 @@ def parse_upload(event: object) -> Upload:
             "expected an S3 'Object Created' event"
         )
     detail = event.get("detail")
-    bucket = detail.get("bucket", {}).get("name") if isinstance(detail, dict) else None
+    bucket_info = detail.get("bucket") if isinstance(detail, dict) else None
+    bucket = bucket_info.get("name") if isinstance(bucket_info, dict) else None
     obj = detail.get("object") if isinstance(detail, dict) else None
     if not isinstance(bucket, str) or not bucket or not isinstance(obj, dict):
         raise MalformedEventError("event detail must have bucket.name and object")

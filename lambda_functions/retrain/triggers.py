@@ -52,9 +52,27 @@ def _number(container: dict[str, Any], key: str, where: str) -> float:
     return float(value)
 
 
+def _own_detail(event: dict[str, Any], what: str, environment: str) -> tuple[str, dict[str, Any]]:
+    """(event id, detail) of one of our events, refused when it is malformed or for another environment."""
+    event_id = _required_text(event, "id", what)
+    detail = event.get("detail")
+    if not isinstance(detail, dict):
+        raise MalformedEventError(f"{what}: 'detail' must be an object")
+    event_environment = _required_text(detail, "environment", f"{what} detail")
+    if event_environment != environment:
+        raise MalformedEventError(
+            f"{what} for environment {event_environment!r} reached the {environment!r} function"
+        )
+    return event_id, detail
+
+
 def _schedule(event: dict[str, Any]) -> Trigger:
     event_id = _required_text(event, "id", "scheduled event")
     resources = event.get("resources") or ["unknown rule"]
+    if not isinstance(resources, list):
+        raise MalformedEventError(
+            f"scheduled event: 'resources' must be a list, got {type(resources).__name__}"
+        )
     rule = str(resources[0]).rsplit("/", 1)[-1]
     return Trigger(
         kind="schedule",
@@ -66,15 +84,7 @@ def _schedule(event: dict[str, Any]) -> Trigger:
 
 
 def _drift(event: dict[str, Any], environment: str) -> Trigger:
-    event_id = _required_text(event, "id", "drift event")
-    detail = event.get("detail")
-    if not isinstance(detail, dict):
-        raise MalformedEventError("drift event: 'detail' must be an object")
-    event_environment = _required_text(detail, "environment", "drift event detail")
-    if event_environment != environment:
-        raise MalformedEventError(
-            f"drift event for environment {event_environment!r} reached the {environment!r} function"
-        )
+    event_id, detail = _own_detail(event, "drift event", environment)
     score = _number(detail, "drift_score", "drift event detail")
     threshold = _number(detail, "threshold", "drift event detail")
     endpoint = _required_text(detail, "endpoint_name", "drift event detail")
@@ -89,15 +99,7 @@ def _drift(event: dict[str, Any], environment: str) -> Trigger:
 
 def _accuracy(event: dict[str, Any], environment: str) -> Trigger:
     """Live accuracy (ground truth joined with captured predictions) fell below the threshold."""
-    event_id = _required_text(event, "id", "accuracy event")
-    detail = event.get("detail")
-    if not isinstance(detail, dict):
-        raise MalformedEventError("accuracy event: 'detail' must be an object")
-    event_environment = _required_text(detail, "environment", "accuracy event detail")
-    if event_environment != environment:
-        raise MalformedEventError(
-            f"accuracy event for environment {event_environment!r} reached the {environment!r} function"
-        )
+    event_id, detail = _own_detail(event, "accuracy event", environment)
     accuracy = _number(detail, "accuracy", "accuracy event detail")
     threshold = _number(detail, "threshold", "accuracy event detail")
     labelled = _number(detail, "labelled_requests", "accuracy event detail")

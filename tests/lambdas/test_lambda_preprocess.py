@@ -12,7 +12,7 @@ import pytest
 
 from lambda_functions.preprocess import handler as preprocess_handler
 from lambda_functions.preprocess.config import PreprocessConfig
-from lambda_functions.preprocess.events import parse_upload
+from lambda_functions.preprocess.events import MalformedEventError, parse_upload
 from lambda_functions.preprocess.process import process_upload
 from model_code.data import parse_records
 
@@ -366,3 +366,16 @@ def test_the_events_object_version_is_read_not_the_newest(aws, kit) -> None:
     manifest = json.loads(read(aws, kit, result["prefix"] + "manifest.json"))
     assert manifest["input"]["version_id"] == first["detail"]["object"]["version-id"]
     assert manifest["input"]["sha256"] == hashlib.sha256(messy_file()).hexdigest()
+
+
+@pytest.mark.parametrize("bucket", ["data-dev", None, 7, ["data-dev"]])
+def test_an_event_whose_bucket_is_not_an_object_is_malformed(bucket) -> None:
+    event = {
+        "source": "aws.s3",
+        "detail-type": "Object Created",
+        "id": "x",
+        "time": "2025-01-31T12:00:00Z",
+        "detail": {"bucket": bucket, "object": {"key": "raw/a.csv", "size": 1}},
+    }
+    with pytest.raises(MalformedEventError, match=r"bucket\.name"):
+        parse_upload(event)

@@ -186,6 +186,8 @@ def test_champion_channel_is_the_newest_approved_model(aws, kit) -> None:
         },
         {"source": "aws.s3", "detail-type": "Object Created", "id": "x"},
         {"reason": ""},
+        {"source": "aws.events", "detail-type": "Scheduled Event", "id": "x", "resources": {"a": 1}},
+        {"source": "aws.events", "detail-type": "Scheduled Event", "id": "x", "resources": 7},
     ],
 )
 def test_malformed_events_are_rejected_by_the_parser(event) -> None:
