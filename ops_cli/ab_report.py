@@ -9,7 +9,6 @@ inference id and were answered with exactly one prediction are counted.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
@@ -26,6 +25,7 @@ from mlops_contracts.serving import (
     METRIC_MODEL_LATENCY,
     SAGEMAKER_NAMESPACE,
 )
+from model_code.capture_records import MalformedCaptureError, decode_record
 from ops_cli.ab_stats import DEFAULT_MIN_EFFECT, compare
 from ops_cli.settings import OpsError
 from pipeline_core.endpoint_config import ServingSpec
@@ -76,38 +76,30 @@ def labels_from_bucket(s3: Any, bucket: str) -> dict[str, int]:
     return labels
 
 
-def _decode(block: dict[str, Any]) -> str:
-    data = block.get("data", "")
-    return base64.b64decode(data).decode("utf-8") if block.get("encoding") == "BASE64" else str(data)
-
-
-def predicted_label(record: dict[str, Any]) -> int | None:
-    """The one predicted label of a captured request, or None (batch requests, unreadable answers)."""
+def predicted_label(line: str) -> tuple[str, int] | None:
+    """(inference id, predicted label) of a captured request with one text, or None (batch requests,
+    requests without an id, lines that are not capture records). Decoded like the drift check does."""
     try:
-        answer: Any = _decode(record["captureData"]["endpointOutput"])
-        lines = [line for line in answer.splitlines() if line.strip()]
-        parsed = json.loads(lines[0]) if len(lines) == 1 else None
-    except (KeyError, TypeError, ValueError, IndexError):
+        predictions = decode_record(line)
+        record = json.loads(line)
+    except (MalformedCaptureError, ValueError, RecursionError):
         return None
-    if isinstance(parsed, list) and len(parsed) == 1:
-        parsed = parsed[0]
-    return _label(parsed.get("label")) if isinstance(parsed, dict) else None
+    metadata = record.get("eventMetadata")
+    inference_id = metadata.get("inferenceId") if isinstance(metadata, dict) else None
+    if not inference_id or len(predictions) != 1:
+        return None
+    return str(inference_id), 1 if predictions[0].label == "positive" else 0
 
 
 def captured_predictions(s3: Any, bucket: str, endpoint: str, variant: str) -> dict[str, int]:
     """inference id -> predicted label, for one variant's captured requests."""
     found: dict[str, int] = {}
     for key in _objects(s3, bucket, f"{layout.CAPTURE_PREFIX}{endpoint}/{variant}/"):
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
-        for line in body.splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            inference_id = record.get("eventMetadata", {}).get("inferenceId")
-            label = predicted_label(record)
-            if inference_id and label is not None:
-                found[str(inference_id)] = label
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8", "replace")
+        for line in body.split("\n"):  # not splitlines(): U+2028 inside a JSON string is not a line end
+            answer = predicted_label(line) if line.strip() else None
+            if answer is not None:
+                found[answer[0]] = answer[1]
     return found
 
 

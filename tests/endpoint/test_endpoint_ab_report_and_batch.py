@@ -150,3 +150,21 @@ def test_batch_score_bad_input_is_one_line_and_starts_nothing(fleet, cli, argv, 
     assert code == 1 and out == "" and message in err and err.count("\n") == 1
     assert fleet.sagemaker.list_transform_jobs()["TransformJobSummaries"] == []
     assert fleet.model_count() == models
+
+
+def test_captured_answers_are_read_like_the_drift_check_reads_them_and_other_lines_are_skipped():
+    from ops_cli.ab_report import predicted_label
+
+    def line(output: dict) -> str:
+        request = {"observedContentType": "text/csv", "data": "a text", "encoding": "CSV", "mode": "INPUT"}
+        return json.dumps(
+            {
+                "captureData": {"endpointInput": request, "endpointOutput": {"mode": "OUTPUT", **output}},
+                "eventMetadata": {"eventId": "e", "inferenceId": "id-1"},
+            }
+        )
+
+    csv_answer = {"observedContentType": "text/csv", "data": "negative,0.8,v1", "encoding": "CSV"}
+    assert predicted_label(line(csv_answer)) == ("id-1", 0)  # was dropped: only JSON answers were read
+    for not_a_record in ("[1, 2]", "7", "{not json", "[" * 100_000, json.dumps({"eventMetadata": None})):
+        assert predicted_label(not_a_record) is None
