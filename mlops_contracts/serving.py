@@ -6,6 +6,7 @@ configuration to keep the old variant names, and alarms and dashboards name vari
 
 from __future__ import annotations
 
+from mlops_contracts import content_types
 from mlops_contracts.naming import endpoint_name
 
 CHAMPION = "champion"
@@ -28,8 +29,9 @@ METRIC_5XX = "Invocation5XXErrors"
 METRIC_4XX = "Invocation4XXErrors"
 
 # Where SageMaker data capture writes: <capture prefix><endpoint>/<variant>/yyyy/mm/dd/hh/<file>.jsonl
-CAPTURE_CONTENT_TYPES = ("application/json", "application/jsonlines")
-CAPTURE_CSV_CONTENT_TYPES = ("text/csv",)
+# Captured as text (the rest base64): the endpoint configuration declares these, the readers decode them.
+CAPTURE_CONTENT_TYPES = (content_types.JSON, content_types.JSON_LINES)
+CAPTURE_CSV_CONTENT_TYPES = (content_types.CSV,)
 
 
 def rollback_alarm_name(environment: str, variant: str, kind: str) -> str:

@@ -11,6 +11,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from mlops_contracts import content_types
+
 # Keeps each request far below SageMaker's ~6 MB payload limit for ordinary review lengths.
 TEXTS_PER_REQUEST = 500
 
@@ -51,8 +53,8 @@ def invoke(client: Any, endpoint_name: str, texts: Sequence[str]) -> list[dict[s
         try:
             response = client.invoke_endpoint(
                 EndpointName=endpoint_name,
-                ContentType="application/json",
-                Accept="application/jsonlines",
+                ContentType=content_types.JSON,
+                Accept=content_types.JSON_LINES,
                 Body=json.dumps(batch).encode("utf-8"),
             )
             body = response["Body"].read()
@@ -61,7 +63,7 @@ def invoke(client: Any, endpoint_name: str, texts: Sequence[str]) -> list[dict[s
             raise EndpointError(f"endpoint {endpoint_name}: {message}".replace("\n", " ")) from None
         except BotoCoreError as error:
             raise EndpointError(f"endpoint {endpoint_name}: {error}") from None
-        answer = _predictions_from_body(body, response.get("ContentType", "application/jsonlines"))
+        answer = _predictions_from_body(body, response.get("ContentType", content_types.JSON_LINES))
         if len(answer) != len(batch):
             raise EndpointError(f"endpoint returned {len(answer)} predictions for {len(batch)} texts")
         predictions.extend(answer)

@@ -22,3 +22,14 @@ def test_the_files_train_writes_are_the_ones_registration_reads() -> None:
     assert artifacts.EVALUATION_FILE == layout.EVALUATION_FILE
     assert artifacts.BASELINE_FILE == layout.BASELINE_FILE
     assert artifacts.METADATA_FILE == layout.METADATA_FILE
+
+
+def test_the_content_types_the_server_and_the_capture_reader_know_are_the_contracts() -> None:
+    """The model image copies only model_code/, so it keeps its own copy of the names; they must agree."""
+    from mlops_contracts import content_types
+    from model_code import capture_records
+    from model_code.server import codecs
+
+    assert (codecs.JSON, codecs.JSONLINES, codecs.CSV) == content_types.INFERENCE_TYPES
+    assert capture_records._JSON == content_types.JSON and capture_records._CSV == content_types.CSV
+    assert content_types.JSON_LINES in capture_records._JSONLINES
