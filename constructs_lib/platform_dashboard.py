@@ -161,8 +161,8 @@ class PlatformDashboard(Construct):
                 label=name,
             )
             for service, name in (
-                ("retrain", "RetrainStarted"),
-                ("register-model", "RegistrationRegistered"),
+                ("retrain", names.RETRAIN_STARTED),
+                ("register-model", names.REGISTRATION_REGISTERED),
             )
         ]
         if register_service:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 NAMESPACE = "MLOpsSentiment"
 
 # Validation metrics printed by `train` (SageMaker scrapes "validation:<name>=<value>;" from the log)
@@ -14,7 +16,6 @@ MALFORMED_EVENTS = "MalformedEvents"
 ROWS_ACCEPTED = "RowsAccepted"
 ROWS_REJECTED = "RowsRejected"
 UPLOADS_REJECTED = "UploadsRejected"
-TRAINING_JOBS_STARTED = "TrainingJobsStarted"
 MODELS_REGISTERED = "ModelsRegistered"
 MODELS_GATED = "ModelsRejectedByGate"
 
@@ -52,5 +53,19 @@ DRIFT_FEATURES = (
     "positive_probability",
     "predicted_positive_rate",
 )
-# Published by the registration function when a training or tuning job ends Failed or Stopped.
-REGISTRATION_ALERTED = "RegistrationAlerted"
+# One count per handled event, named after the handler's outcome: <prefix><Status in CamelCase>.
+RETRAIN_PREFIX = "Retrain"
+REGISTRATION_PREFIX = "Registration"
+ROLLOUT_PREFIX = "Rollout"
+
+
+def status_metric(prefix: str, status: str) -> str:
+    """``status_metric("Registration", "already_registered")`` -> ``RegistrationAlreadyRegistered``."""
+    return prefix + "".join(part.capitalize() for part in re.split(r"[-_]", status) if part)
+
+
+RETRAIN_STARTED = status_metric(RETRAIN_PREFIX, "started")
+REGISTRATION_REGISTERED = status_metric(REGISTRATION_PREFIX, "registered")
+# Published by the registration function when a training or tuning job ends Failed or Stopped (its
+# status "alerted"); the failed-training-jobs alarm watches it.
+REGISTRATION_ALERTED = status_metric(REGISTRATION_PREFIX, "alerted")

@@ -19,6 +19,7 @@ from lambda_functions.register_model.config import RegisterConfig
 from lambda_functions.register_model.events import MalformedEventError, parse_state_change
 from lambda_functions.register_model.register import handle_state_change
 from mlops_contracts import metrics as metric_names
+from mlops_contracts.metrics import REGISTRATION_PREFIX, status_metric
 
 logger, metrics = powertools("register-model")
 
@@ -42,7 +43,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     )
     logger.info("job state change handled", extra={"result": result})
     metrics.add_metric(
-        name=f"Registration{result['status'].title().replace('_', '')}", unit=MetricUnit.Count, value=1
+        name=status_metric(REGISTRATION_PREFIX, result["status"]), unit=MetricUnit.Count, value=1
     )
     if result["status"] == "registered" and "resumed_steps" not in result:  # a new package
         metrics.add_metric(name=metric_names.MODELS_REGISTERED, unit=MetricUnit.Count, value=1)

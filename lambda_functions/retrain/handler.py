@@ -15,6 +15,7 @@ from lambda_functions.common.observability import load_config, powertools, rejec
 from lambda_functions.retrain.config import RetrainConfig
 from lambda_functions.retrain.start_job import start_retraining
 from lambda_functions.retrain.triggers import MalformedEventError, parse_trigger
+from mlops_contracts.metrics import RETRAIN_PREFIX, status_metric
 
 logger, metrics = powertools("retrain")
 
@@ -38,5 +39,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         sns=session.client("sns"),
     )
     logger.info("retrain trigger handled", extra={"result": result})
-    metrics.add_metric(name=f"Retrain{result['status'].capitalize()}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=status_metric(RETRAIN_PREFIX, result["status"]), unit=MetricUnit.Count, value=1)
     return result

@@ -17,6 +17,7 @@ from lambda_functions.common import env
 from lambda_functions.common.observability import powertools, reject_malformed
 from lambda_functions.serving_rollout.events import MalformedEventError, parse_package_change
 from lambda_functions.serving_rollout.rollout import RolloutConfig, handle_package_change
+from mlops_contracts.metrics import ROLLOUT_PREFIX, status_metric
 from pipeline_core.endpoint_config import ServingSpec
 
 logger, metrics = powertools("serving-rollout")
@@ -48,7 +49,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         sns=session.client("sns"),
     )
     logger.info("model package change handled", extra={"result": result})
-    metrics.add_metric(
-        name=f"Rollout{result['status'].title().replace('-', '')}", unit=MetricUnit.Count, value=1
-    )
+    metrics.add_metric(name=status_metric(ROLLOUT_PREFIX, result["status"]), unit=MetricUnit.Count, value=1)
     return result

@@ -11,6 +11,7 @@ from lambda_functions.register_model import handler as register_handler
 from lambda_functions.register_model.config import RegisterConfig
 from lambda_functions.register_model.events import parse_state_change
 from lambda_functions.register_model.register import handle_state_change
+from mlops_contracts import metrics as metric_names
 
 JOB = "sentiment-dev--sched-0123456789abcdef"
 
@@ -203,6 +204,22 @@ def test_another_environments_job_is_ignored(aws, kit) -> None:
     )
     assert result["status"] == "ignored"
     assert aws.alerts() == []
+
+
+def test_a_failed_job_publishes_the_metric_the_failed_training_alarm_watches(
+    aws, kit, monkeypatch, capsys
+) -> None:
+    for name, value in register_env(kit, aws.topic_arn).items():
+        monkeypatch.setenv(name, value)
+    make_job(aws, kit, JOB, None)
+    kit.set_training_job_status(JOB, "Failed")
+    event = kit.load_event("training_job_failed.json", JOB_NAME=JOB)
+    assert register_handler.lambda_handler(event, kit.context())["status"] == "alerted"
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    names = {
+        m["Name"] for record in emitted for d in record["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]
+    }
+    assert metric_names.REGISTRATION_ALERTED in names  # constructs_lib/function_alarms.py alarms on it
 
 
 @pytest.mark.parametrize(
