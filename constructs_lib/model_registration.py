@@ -17,6 +17,7 @@ from constructs_lib.runtime_function import RuntimeFunction
 from constructs_lib.s3_prefix_policy import list_access, object_access
 from mlops_contracts import events as contract_events
 from mlops_contracts import layout, naming
+from mlops_contracts.metrics import REGISTER_MODEL_SERVICE
 
 
 class ModelRegistration(RuntimeFunction):
@@ -48,7 +49,7 @@ class ModelRegistration(RuntimeFunction):
             code=code,
             handler=naming.lambda_handler("register_model"),
             description="Registers finished training jobs as model packages behind a quality gate",
-            service_name="register-model",
+            service_name=REGISTER_MODEL_SERVICE,
             encryption_key=encryption_key,
             timeout_seconds=120,
             reserved_concurrency=2,

@@ -161,8 +161,8 @@ class PlatformDashboard(Construct):
                 label=name,
             )
             for service, name in (
-                ("retrain", names.RETRAIN_STARTED),
-                ("register-model", names.REGISTRATION_REGISTERED),
+                (names.RETRAIN_SERVICE, names.RETRAIN_STARTED),
+                (names.REGISTER_MODEL_SERVICE, names.REGISTRATION_REGISTERED),
             )
         ]
         if register_service:

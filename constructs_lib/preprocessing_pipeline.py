@@ -14,6 +14,7 @@ from constructs_lib.runtime_function import RuntimeFunction
 from constructs_lib.s3_prefix_policy import list_access, object_access
 from mlops_contracts import events as contract_events
 from mlops_contracts import layout, naming
+from mlops_contracts.metrics import PREPROCESS_SERVICE
 
 
 class PreprocessingPipeline(RuntimeFunction):
@@ -47,7 +48,7 @@ class PreprocessingPipeline(RuntimeFunction):
             code=code,
             handler=naming.lambda_handler("preprocess"),
             description="Validates and cleans uploads under raw/ into a versioned processed/ data set",
-            service_name="preprocess",
+            service_name=PREPROCESS_SERVICE,
             encryption_key=encryption_key,
             timeout_seconds=timeout_seconds,
             memory_size=memory_size,

@@ -20,6 +20,7 @@ from constructs_lib.runtime_function import RuntimeFunction
 from constructs_lib.s3_prefix_policy import list_access, object_access
 from mlops_contracts import events as contract_events
 from mlops_contracts import layout, naming
+from mlops_contracts.metrics import RETRAIN_SERVICE
 
 
 class RetrainingTrigger(RuntimeFunction):
@@ -60,7 +61,7 @@ class RetrainingTrigger(RuntimeFunction):
             code=code,
             handler=naming.lambda_handler("retrain"),
             description="Starts one SageMaker training job per trigger (schedule, drift or manual)",
-            service_name="retrain",
+            service_name=RETRAIN_SERVICE,
             encryption_key=encryption_key,
             # One trigger at a time: the "is a job already running?" check must not race itself.
             reserved_concurrency=1,

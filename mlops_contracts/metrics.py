@@ -28,6 +28,11 @@ LABELLED_REQUESTS = "LabelledRequests"
 # Dimensions of the drift check's metrics (the same names SageMaker uses in AWS/SageMaker, so a
 # dashboard row reads alike). Powertools adds ``service`` = the function's service name to each.
 DRIFT_CHECK_SERVICE = "drift-check"
+# Every function's Powertools service name: its metrics' ``service`` dimension, which alarms name.
+PREPROCESS_SERVICE = "preprocess"
+RETRAIN_SERVICE = "retrain"
+REGISTER_MODEL_SERVICE = "register-model"
+SERVING_ROLLOUT_SERVICE = "serving-rollout"
 SERVICE_DIMENSION = "service"
 ENDPOINT_DIMENSION = "EndpointName"
 VARIANT_DIMENSION = "VariantName"

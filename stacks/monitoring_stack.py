@@ -156,7 +156,9 @@ class MonitoringStack(Stack):
             drift_threshold=settings.drift_threshold,
             min_live_accuracy=settings.min_live_accuracy,
         )
-        register_service = "register-model" if "register-model" in functions else None
+        register_service = (
+            metrics.REGISTER_MODEL_SERVICE if metrics.REGISTER_MODEL_SERVICE in functions else None
+        )
         self.function_alarms = FunctionAlarms(
             self,
             "FunctionAlarms",

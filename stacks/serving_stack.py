@@ -34,6 +34,7 @@ from constructs_lib.sagemaker_endpoint import (
 from constructs_lib.sagemaker_model_role import SageMakerModelRole
 from mlops_contracts import events as contract_events
 from mlops_contracts import layout, naming, parameters
+from mlops_contracts.metrics import SERVING_ROLLOUT_SERVICE
 from mlops_contracts.serving import CHALLENGER, CHAMPION, NO_MODEL
 from pipeline_core.endpoint_config import ServingSpec, deployment_config
 from pipeline_core.serving_state import state_keys
@@ -213,7 +214,7 @@ class ServingStack(Stack):
             code=runtime_code(REPO_ROOT, "serving_rollout", packages=["mlops_contracts", "pipeline_core"]),
             handler=naming.lambda_handler("serving_rollout"),
             description="Rolls approved model packages out to the endpoint (guarded blue/green) and alerts",
-            service_name="serving-rollout",
+            service_name=SERVING_ROLLOUT_SERVICE,
             encryption_key=key,
             timeout_seconds=120,
             # One approval at a time: read-modify-write of the serving state must not race.

@@ -7,6 +7,7 @@ from constructs import Construct
 
 from config import EnvironmentConfig
 from config.endpoint_plan import endpoint_plan
+from mlops_contracts.metrics import PREPROCESS_SERVICE, REGISTER_MODEL_SERVICE, RETRAIN_SERVICE
 from stacks.compliance import apply_exemptions
 from stacks.monitoring_stack import MonitoringStack
 from stacks.serving_stack import EXAMPLE_MODELS_CONTEXT, ServingStack
@@ -53,9 +54,9 @@ class MlopsStage(Stage):
             endpoint=endpoint_plan(config),
             # Keyed by each function's Powertools service name (the dimension of its metrics).
             functions={
-                "preprocess": self.training.preprocess,
-                "retrain": self.training.retrain,
-                "register-model": self.training.register,
+                PREPROCESS_SERVICE: self.training.preprocess,
+                RETRAIN_SERVICE: self.training.retrain,
+                REGISTER_MODEL_SERVICE: self.training.register,
             },
             retrain_function=self.training.retrain,
             model_package_arn_pattern=self.training.model_package_group.package_arn_pattern,

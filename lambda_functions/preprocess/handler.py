@@ -19,8 +19,9 @@ from lambda_functions.preprocess.config import PreprocessConfig
 from lambda_functions.preprocess.events import MalformedEventError, parse_upload
 from lambda_functions.preprocess.process import process_upload
 from mlops_contracts import metrics as metric_names
+from mlops_contracts.metrics import PREPROCESS_SERVICE
 
-logger, metrics = powertools("preprocess")
+logger, metrics = powertools(PREPROCESS_SERVICE)
 
 
 @metrics.log_metrics

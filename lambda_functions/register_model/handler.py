@@ -21,7 +21,7 @@ from lambda_functions.register_model.register import handle_state_change
 from mlops_contracts import metrics as metric_names
 from mlops_contracts.metrics import REGISTRATION_PREFIX, status_metric
 
-logger, metrics = powertools("register-model")
+logger, metrics = powertools(metric_names.REGISTER_MODEL_SERVICE)
 
 
 @metrics.log_metrics

@@ -15,9 +15,9 @@ from lambda_functions.common.observability import load_config, powertools, rejec
 from lambda_functions.retrain.config import RetrainConfig
 from lambda_functions.retrain.start_job import start_retraining
 from lambda_functions.retrain.triggers import MalformedEventError, parse_trigger
-from mlops_contracts.metrics import RETRAIN_PREFIX, status_metric
+from mlops_contracts.metrics import RETRAIN_PREFIX, RETRAIN_SERVICE, status_metric
 
-logger, metrics = powertools("retrain")
+logger, metrics = powertools(RETRAIN_SERVICE)
 
 
 @metrics.log_metrics

@@ -17,10 +17,10 @@ from lambda_functions.common import env
 from lambda_functions.common.observability import powertools, reject_malformed
 from lambda_functions.serving_rollout.events import MalformedEventError, parse_package_change
 from lambda_functions.serving_rollout.rollout import RolloutConfig, handle_package_change
-from mlops_contracts.metrics import ROLLOUT_PREFIX, status_metric
+from mlops_contracts.metrics import ROLLOUT_PREFIX, SERVING_ROLLOUT_SERVICE, status_metric
 from pipeline_core.endpoint_config import ServingSpec
 
-logger, metrics = powertools("serving-rollout")
+logger, metrics = powertools(SERVING_ROLLOUT_SERVICE)
 
 
 def config_from_env() -> RolloutConfig:
